@@ -1,0 +1,77 @@
+"""Pydantic models shared by every layer."""
+
+from tenure.models.config import (
+    DEFAULT_TOOLS,
+    PermissionMode,
+    PermissionRules,
+    SessionConfig,
+    SessionMode,
+)
+from tenure.models.io import (
+    ModelRequest,
+    ModelResponse,
+    SessionSetup,
+    SessionSetupRequest,
+    ToolInfo,
+    ToolKind,
+    ToolRequest,
+    ToolResult,
+)
+from tenure.models.messages import (
+    ContentBlock,
+    ImageBlock,
+    Message,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+)
+from tenure.models.signals import PermissionResponse, UserAnswer, UserMessage
+from tenure.models.state import (
+    PendingPermission,
+    RejectedSignal,
+    SessionOutcome,
+    SessionState,
+    SessionStatus,
+    StateKind,
+    StopReason,
+    TranscriptPage,
+    TranscriptQuery,
+)
+
+__all__ = [
+    "DEFAULT_TOOLS",
+    "ContentBlock",
+    "ImageBlock",
+    "Message",
+    "ModelRequest",
+    "ModelResponse",
+    "PendingPermission",
+    "PermissionMode",
+    "PermissionResponse",
+    "PermissionRules",
+    "RejectedSignal",
+    "SessionConfig",
+    "SessionMode",
+    "SessionOutcome",
+    "SessionSetup",
+    "SessionSetupRequest",
+    "SessionState",
+    "SessionStatus",
+    "StateKind",
+    "StopReason",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolInfo",
+    "ToolKind",
+    "ToolRequest",
+    "ToolResult",
+    "ToolResultBlock",
+    "ToolUseBlock",
+    "TranscriptPage",
+    "TranscriptQuery",
+    "Usage",
+    "UserAnswer",
+    "UserMessage",
+]

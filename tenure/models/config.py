@@ -1,0 +1,47 @@
+"""The workflow input: how one agent session is set up."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
+SessionMode = Literal["interactive", "autonomous"]
+
+DEFAULT_TOOLS = ["Read", "Write", "Edit", "Bash", "Glob", "Grep"]
+
+
+class PermissionRules(BaseModel):
+    """Rules in Claude Code's syntax: `Bash`, `Bash(npm run test:*)`, `Read(./src/**)`."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow: list[str] = Field(default_factory=list)
+    ask: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+
+
+class SessionConfig(BaseModel):
+    """Everything a session needs; every field but `model` has a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    """`anthropic:NAME`, a bare Claude model name, or `scripted:PATH`."""
+    prompt: str | None = None
+    """The first user message; without it the session waits for `user_message`."""
+    system_prompt: str | None = None
+    tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
+    """Names of tools from the worker's registry that the model may call."""
+    permission_mode: PermissionMode = "default"
+    permissions: PermissionRules = Field(default_factory=PermissionRules)
+    workspace: str = "."
+    """Absolute directory on the tool worker where tools run; `.` means the worker's cwd."""
+    additional_directories: list[str] = Field(default_factory=list)
+    """Further absolute directories the tools may touch besides the workspace."""
+    mode: SessionMode = "interactive"
+    max_turns: int = Field(default=50, ge=1)
+    """Most model calls that one user message may lead to before the run is stopped."""
+    max_tokens: int = Field(default=8192, ge=1)
+    """Most output tokens per model call."""
+    title: str | None = None

@@ -1,0 +1,64 @@
+"""Inputs and outputs of the activities: what crosses from the workflow to the workers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tenure.models.messages import Message, Usage
+
+ToolKind = Literal["read", "edit", "execute"]
+"""`read` changes nothing (allowed in default and plan mode, retried freely); `edit` changes
+files (allowed in acceptEdits); `execute` may do anything (asks, runs at most once)."""
+
+
+class ToolInfo(BaseModel):
+    name: str
+    kind: ToolKind
+
+
+class SessionSetupRequest(BaseModel):
+    workspace: str
+    additional_directories: list[str] = Field(default_factory=list)
+    tools: list[str]
+
+
+class SessionSetup(BaseModel):
+    """What the worker tells the workflow once, at session start (recorded in history)."""
+
+    workspace: str
+    """The workspace as an absolute, resolved path on the worker."""
+    additional_directories: list[str]
+    tools: list[ToolInfo]
+
+
+class ModelRequest(BaseModel):
+    model: str
+    system_prompt: str | None
+    messages: list[Message]
+    tools: list[str]
+    """Names of the worker's tools to offer; the worker supplies their schemas."""
+    max_tokens: int
+    turn: int
+    session_id: str
+
+
+class ModelResponse(BaseModel):
+    message: Message
+    stop_reason: str
+    usage: Usage
+
+
+class ToolRequest(BaseModel):
+    session_id: str
+    tool_name: str
+    tool_use_id: str
+    input: dict[str, Any]
+    workspace: str
+    additional_directories: list[str] = Field(default_factory=list)
+
+
+class ToolResult(BaseModel):
+    content: str
+    is_error: bool = False

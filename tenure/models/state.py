@@ -1,0 +1,93 @@
+"""What the `status` and `transcript` queries return, and the session's result."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tenure.models.messages import Message, Usage
+
+StateKind = Literal[
+    "idle",
+    "processing",
+    "waiting_for_permission",
+    "executing_tool",
+    "waiting_for_subagent",
+    "waiting_for_user_input",
+    "done",
+    "error",
+]
+
+
+class SessionState(BaseModel):
+    kind: StateKind
+    tool_name: str | None = None
+    tool_use_id: str | None = None
+    session_id: str | None = None
+    """The subagent's session, while `waiting_for_subagent`."""
+    request_id: str | None = None
+    """The question being asked, while `waiting_for_user_input`."""
+    message: str | None = None
+    """What went wrong, in `error`."""
+
+    def describe(self) -> str:
+        """One line for a person (the Temporal web UI's current details)."""
+        if self.kind == "executing_tool":
+            return f"executing_tool · {self.tool_name}"
+        if self.kind == "error":
+            return f"error · {self.message}"
+        return self.kind
+
+
+class PendingPermission(BaseModel):
+    request_id: str
+    tool_name: str
+    tool_use_id: str
+    input: dict[str, Any]
+    reason: str
+    """Why a person is asked (which rule or mode led here)."""
+
+
+class RejectedSignal(BaseModel):
+    """A signal that did not fit and changed nothing."""
+
+    signal: str
+    reason: str
+
+
+class SessionStatus(BaseModel):
+    state: SessionState
+    turn: int
+    pending_permissions: list[PendingPermission] = Field(default_factory=list)
+    pending_questions: list[dict[str, Any]] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    todos: list[dict[str, Any]] = Field(default_factory=list)
+    title: str | None = None
+    error: str | None = None
+    rejected_signals: list[RejectedSignal] = Field(default_factory=list)
+    """The most recent signals that were refused (bad shape, unknown request id)."""
+
+
+class TranscriptQuery(BaseModel):
+    offset: int = Field(default=0, ge=0)
+    limit: int | None = Field(default=None, ge=0)
+
+
+class TranscriptPage(BaseModel):
+    messages: list[Message]
+    total: int
+
+
+StopReason = Literal["end_turn", "max_turns", "max_tokens", "interrupted", "ended", "error"]
+
+
+class SessionOutcome(BaseModel):
+    """The workflow's result."""
+
+    text: str
+    """The final assistant text."""
+    stop_reason: StopReason
+    usage: Usage
+    turns: int
+    error: str | None = None
