@@ -1,0 +1,7 @@
+"""Activities: where I/O happens (model calls, tools)."""
+
+from tenure.activities.model_call import ModelCallActivity
+from tenure.activities.prepare_session import PrepareSessionActivity
+from tenure.activities.tool_call import ToolCallActivity
+
+__all__ = ["ModelCallActivity", "PrepareSessionActivity", "ToolCallActivity"]

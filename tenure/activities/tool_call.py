@@ -1,0 +1,49 @@
+"""The `tool_call` activity: run one tool from the worker's registry in the session's
+workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+from temporalio import activity
+
+from tenure.activities.heartbeat import heartbeating
+from tenure.models import ToolRequest, ToolResult
+from tenure.tools import ToolContext, ToolError, ToolRegistry
+
+
+def _validation_message(tool_name: str, error: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
+    )
+    return f"Invalid input for {tool_name}: {problems}"
+
+
+class ToolCallActivity:
+    def __init__(self, registry: ToolRegistry) -> None:
+        self.registry = registry
+
+    @activity.defn(name="tool_call")
+    async def tool_call(self, request: ToolRequest) -> ToolResult:
+        """Run the tool. Its failures (bad input, ToolError) become an error result the
+        model sees; only the worker's own crash or a cancellation escape."""
+        tool = self.registry.get(request.tool_name)
+        if tool is None:
+            return ToolResult(
+                content=f"Unknown tool {request.tool_name!r} on this worker", is_error=True
+            )
+        try:
+            parsed = tool.input_model.model_validate(request.input)
+        except ValidationError as e:
+            return ToolResult(content=_validation_message(tool.name, e), is_error=True)
+        ctx = ToolContext(
+            workspace=Path(request.workspace),
+            session_id=request.session_id,
+            additional_directories=[Path(d) for d in request.additional_directories],
+        )
+        try:
+            async with heartbeating():
+                return ToolResult(content=await tool.execute(parsed, ctx))
+        except ToolError as e:
+            return ToolResult(content=str(e), is_error=True)

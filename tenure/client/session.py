@@ -1,0 +1,86 @@
+"""SessionHandle: one agent session, as a service or a UI drives it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from tenure.models import (
+    PermissionResponse,
+    SessionOutcome,
+    SessionStatus,
+    TranscriptPage,
+    TranscriptQuery,
+    UserAnswer,
+    UserMessage,
+)
+
+
+class UnknownRequestError(LookupError):
+    """A permission or question request id that the session is not waiting on."""
+
+
+class SessionHandle:
+    def __init__(self, handle: WorkflowHandle[Any, Any]) -> None:
+        self.workflow = handle
+
+    @property
+    def id(self) -> str:
+        return self.workflow.id
+
+    async def send(self, text: str) -> None:
+        """Queue a user message: it steers a running turn or starts the next one."""
+        await self.workflow.signal("user_message", UserMessage(text=text))
+
+    async def approve(
+        self, request_id: str, *, scope: str = "once", decided_by: str | None = None
+    ) -> None:
+        await self._decide(request_id, "allow", scope=scope, decided_by=decided_by)
+
+    async def deny(
+        self, request_id: str, *, reason: str | None = None, decided_by: str | None = None
+    ) -> None:
+        await self._decide(request_id, "deny", reason=reason, decided_by=decided_by)
+
+    async def _decide(self, request_id: str, decision: str, **fields: Any) -> None:
+        status = await self.status()
+        if request_id not in {p.request_id for p in status.pending_permissions}:
+            pending = [p.request_id for p in status.pending_permissions] or "none"
+            raise UnknownRequestError(
+                f"Session {self.id} has no pending permission request {request_id!r} "
+                f"(pending: {pending})"
+            )
+        response = PermissionResponse.model_validate(
+            {"request_id": request_id, "decision": decision, **fields}
+        )
+        await self.workflow.signal("permission_response", response)
+
+    async def answer(self, request_id: str, answers: dict[str, str]) -> None:
+        status = await self.status()
+        if request_id not in {q.get("request_id") for q in status.pending_questions}:
+            raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
+        await self.workflow.signal(
+            "user_answer", UserAnswer(request_id=request_id, answers=answers)
+        )
+
+    async def interrupt(self) -> None:
+        """Stop the current turn now, keep what was produced, go idle."""
+        await self.workflow.signal("interrupt")
+
+    async def end(self) -> None:
+        """Finish the session cleanly."""
+        await self.workflow.signal("end_session")
+
+    async def status(self) -> SessionStatus:
+        return await self.workflow.query("status", result_type=SessionStatus)
+
+    async def transcript(self, offset: int = 0, limit: int | None = None) -> TranscriptPage:
+        return await self.workflow.query(
+            "transcript", TranscriptQuery(offset=offset, limit=limit), result_type=TranscriptPage
+        )
+
+    async def result(self) -> SessionOutcome:
+        """Wait for the session to finish and return its outcome."""
+        result = await self.workflow.result()
+        return SessionOutcome.model_validate(result)

@@ -1,0 +1,184 @@
+"""Bash: run a shell command in the workspace, in its own process group."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import signal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tenure.models import ToolKind
+from tenure.tools.base import ToolContext, ToolError
+
+DEFAULT_TIMEOUT_MS = 120_000
+MAX_TIMEOUT_MS = 600_000
+MAX_OUTPUT_CHARS = 30_000
+KILL_GRACE_S = 2.0
+"""How long a process group has between SIGTERM and SIGKILL."""
+DRAIN_GRACE_S = 0.5
+"""How long to wait for the output pipes to close once bash has exited."""
+
+
+class BashInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(description="The command to run with `bash -c`.")
+    timeout_ms: int = Field(
+        default=DEFAULT_TIMEOUT_MS,
+        ge=1,
+        le=MAX_TIMEOUT_MS,
+        description=f"Timeout in milliseconds (default {DEFAULT_TIMEOUT_MS}, max {MAX_TIMEOUT_MS}).",
+    )
+    description: str | None = Field(
+        default=None,
+        description="What the command does, in 5-10 words, e.g. 'Run the unit tests'.",
+    )
+
+
+class BashTool:
+    name = "Bash"
+    kind: ToolKind = "execute"
+    input_model: type[BaseModel] = BashInput
+    description = (
+        "Runs a bash command in the session's workspace and returns its output.\n\n"
+        "Usage:\n"
+        "- Each call is a fresh `bash -c` in the workspace directory: shell state (cd, variables) "
+        "does not carry over between calls. stdin is empty, so interactive commands will not "
+        "work; pass flags such as -y instead.\n"
+        f"- Times out after {DEFAULT_TIMEOUT_MS // 1000} s by default; set timeout_ms (up to "
+        f"{MAX_TIMEOUT_MS} ms) for longer work. On timeout the command and everything it started "
+        "are killed.\n"
+        "- The result shows stdout, then stderr after a [stderr] line, then the exit code. Each "
+        f"is cut to {MAX_OUTPUT_CHARS} characters; redirect long output to a file and Read or "
+        "Grep it instead.\n"
+        "- A non-zero exit code is reported, not raised: read the output to see what failed.\n"
+        "- Quote paths that contain spaces. Chain dependent commands with &&; use ; only when "
+        "later commands should run even if earlier ones fail.\n"
+        "- Prefer Read, Glob, Grep, Edit and Write over cat, find, grep, sed and echo >.\n"
+        "- A background process (`cmd &`) must redirect its output (`> log 2>&1 &`); otherwise "
+        "it is cut off from the output when the command returns."
+    )
+
+    async def execute(self, input: BashInput, ctx: ToolContext) -> str:
+        out, err = _Capture(), _Capture()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "bash",
+                "-c",
+                input.command,
+                cwd=ctx.workspace,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                start_new_session=True,
+            )
+        except OSError as e:
+            os.close(out_r)
+            os.close(err_r)
+            raise ToolError(f"Could not start bash: {e}") from None
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+
+        readers = [asyncio.create_task(_drain(out_r, out)), asyncio.create_task(_drain(err_r, err))]
+        timed_out = False
+        try:
+            try:
+                await asyncio.wait_for(proc.wait(), input.timeout_ms / 1000)
+            except TimeoutError:
+                timed_out = True
+                await _kill_group(proc)
+            _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE_S)
+        except asyncio.CancelledError:
+            if proc.returncode is None:
+                await _kill_group(proc)
+            raise
+        finally:
+            for reader in readers:
+                reader.cancel()
+
+        text = _format(out.text(), err.text())
+        if pending:
+            text += "\n[a background process still held the output open; stopped reading it]"
+        if timed_out:
+            raise ToolError(
+                f"{text}\n[timed out after {input.timeout_ms} ms; the command and its child "
+                "processes were killed]"
+            )
+        code = proc.returncode
+        assert code is not None
+        if code < 0:
+            return f"{text}\n[killed by signal {signal.Signals(-code).name}]"
+        return f"{text}\n[exit code {code}{'' if code == 0 else ': the command failed'}]"
+
+
+class _Capture:
+    """Decodes a byte stream as UTF-8, keeping the first MAX_OUTPUT_CHARS and counting the rest."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._kept: list[str] = []
+        self._kept_chars = 0
+        self._total = 0
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        chunk = self._decoder.decode(data, final)
+        self._total += len(chunk)
+        room = MAX_OUTPUT_CHARS - self._kept_chars
+        if room > 0 and chunk:
+            self._kept.append(chunk[:room])
+            self._kept_chars += min(room, len(chunk))
+
+    def text(self) -> str:
+        kept = "".join(self._kept)
+        if self._total > self._kept_chars:
+            kept += f"\n... [output cut: {self._total - self._kept_chars} more characters]"
+        return kept
+
+
+async def _drain(fd: int, capture: _Capture) -> None:
+    """Read a pipe into capture until it closes; cancelling closes the pipe."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), open(fd, "rb", buffering=0)
+    )
+    try:
+        while chunk := await reader.read(65536):
+            capture.feed(chunk)
+        capture.feed(b"", final=True)
+    finally:
+        transport.close()
+
+
+async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM the process's whole group; SIGKILL whatever is left after a grace period."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + KILL_GRACE_S
+    try:
+        while loop.time() < deadline and _signal_group(proc.pid, 0):
+            await asyncio.sleep(0.02)
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)
+    await proc.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to the process group; False when the group no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _format(stdout: str, stderr: str) -> str:
+    parts = [stdout.rstrip("\n")] if stdout else []
+    if stderr:
+        parts.append("[stderr]\n" + stderr.rstrip("\n"))
+    return "\n".join(parts) if parts else "(no output)"

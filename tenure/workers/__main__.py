@@ -1,0 +1,3 @@
+from tenure.workers.worker import main
+
+main()

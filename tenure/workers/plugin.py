@@ -1,0 +1,46 @@
+"""AgentPlugin: adds tenure to a Temporal Client and Worker in one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkerConfig
+
+from tenure.activities import ModelCallActivity, PrepareSessionActivity, ToolCallActivity
+from tenure.tools import Tool, ToolRegistry, builtin_tools
+from tenure.workflows import AgentSession
+
+# Heartbeats carry interrupts to a running tool; flush them at least this often.
+HEARTBEAT_FLUSH = timedelta(seconds=1)
+
+
+class AgentPlugin(SimplePlugin):
+    """The pydantic data converter, the AgentSession workflow and its activities.
+
+    `Client.connect(addr, plugins=[AgentPlugin()])` is enough for a client (and a worker
+    built from that client inherits the plugin). Extra tools join the built-in ones:
+    `AgentPlugin(tools=[my_tool])`.
+    """
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self.registry = ToolRegistry([*builtin_tools(), *tools])
+        super().__init__(
+            "tenure.AgentPlugin",
+            data_converter=pydantic_data_converter,
+            workflows=[AgentSession],
+            activities=[
+                PrepareSessionActivity(self.registry).prepare_session,
+                ModelCallActivity(self.registry).model_call,
+                ToolCallActivity(self.registry).tool_call,
+            ],
+        )
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        config = super().configure_worker(config)
+        current = config.get("max_heartbeat_throttle_interval")
+        if current is None or current > HEARTBEAT_FLUSH:
+            config["max_heartbeat_throttle_interval"] = HEARTBEAT_FLUSH
+        return config

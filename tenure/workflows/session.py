@@ -1,0 +1,422 @@
+"""AgentSession: the turn loop, as a durable Temporal workflow. Deterministic code only.
+
+Call the model, run the tools it asks for (after asking a person when the permission
+rules say so), feed the results back, repeat until it stops asking. Signal handlers only
+enqueue; the main loop runs the turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from tenure.models import (
+        ContentBlock,
+        Message,
+        ModelRequest,
+        ModelResponse,
+        PendingPermission,
+        PermissionResponse,
+        PermissionRules,
+        RejectedSignal,
+        SessionConfig,
+        SessionOutcome,
+        SessionSetup,
+        SessionSetupRequest,
+        SessionState,
+        SessionStatus,
+        StopReason,
+        TextBlock,
+        ToolKind,
+        ToolRequest,
+        ToolResult,
+        ToolResultBlock,
+        ToolUseBlock,
+        TranscriptPage,
+        TranscriptQuery,
+        Usage,
+        UserAnswer,
+        UserMessage,
+    )
+    from tenure.permissions import decide, session_rule
+
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+MODEL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=8,
+)
+READ_TOOL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
+MAX_REJECTED_SIGNALS = 20
+
+
+class _SessionFailed(Exception):
+    """The run cannot go on (a model request the provider refuses, retries exhausted)."""
+
+
+def _failure_message(error: ActivityError) -> str:
+    cause = error.cause
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+
+
+@workflow.defn(name="AgentSession")
+class AgentSession:
+    @workflow.init
+    def __init__(self, config: SessionConfig) -> None:
+        self._config = config
+        self._messages: list[Message] = []
+        self._inbox: list[str] = []
+        self._state = SessionState(kind="processing")
+        self._turn = 0
+        self._usage = Usage()
+        self._pending: dict[str, PendingPermission] = {}
+        self._decisions: dict[str, PermissionResponse] = {}
+        self._session_rules: list[str] = []
+        self._rejected: list[RejectedSignal] = []
+        self._error: str | None = None
+        self._interrupted = False
+        self._ending = False
+        self._setup: SessionSetup | None = None
+
+    # ---- the loop ---------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, config: SessionConfig) -> SessionOutcome:
+        try:
+            self._setup = await workflow.execute_activity(
+                "prepare_session",
+                SessionSetupRequest(
+                    workspace=config.workspace,
+                    additional_directories=config.additional_directories,
+                    tools=config.tools,
+                ),
+                result_type=SessionSetup,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=READ_TOOL_RETRY,
+                summary="prepare session",
+            )
+        except ActivityError as e:
+            return self._fail(f"The session could not start: {_failure_message(e)}")
+        if config.prompt:
+            self._inbox.append(config.prompt)
+
+        stop_reason: StopReason = "end_turn"
+        while True:
+            if self._error is None:
+                self._set_state(SessionState(kind="idle"))
+            await workflow.wait_condition(lambda: bool(self._inbox) or self._ending)
+            if self._ending:
+                stop_reason = "ended"
+                break
+            try:
+                stop_reason = await self._run_turns()
+            except _SessionFailed as e:
+                if config.mode == "autonomous":
+                    return self._fail(str(e))
+                self._record_error(str(e))
+                continue
+            if self._ending:
+                stop_reason = "ended"
+                break
+            if config.mode == "autonomous" and not self._inbox:
+                break
+        self._set_state(SessionState(kind="done"))
+        return self._outcome(stop_reason)
+
+    async def _run_turns(self) -> StopReason:
+        """Answer the queued user messages: model calls and tool batches until the model
+        stops asking for tools, max_turns is reached, or a person interrupts."""
+        self._interrupted = False
+        self._error = None
+        self._add_user_content([TextBlock(text=t) for t in self._take_inbox()])
+        for _ in range(self._config.max_turns):
+            self._turn += 1
+            self._set_state(SessionState(kind="processing"))
+            response = await self._call_model()
+            if response is None:
+                return "interrupted"
+            self._messages.append(response.message)
+            self._usage += response.usage
+            tool_uses = response.message.tool_uses
+            if not tool_uses:
+                return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
+            results: list[ContentBlock] = []
+            for use in tool_uses:
+                results.append(await self._run_tool(use))
+            # Messages that arrived during the batch steer the next model call.
+            steering: list[ContentBlock] = [TextBlock(text=t) for t in self._take_inbox()]
+            self._add_user_content(results + steering)
+            if self._interrupted or self._ending:
+                return "interrupted"
+        workflow.logger.info("Stopped after %d model calls (max_turns)", self._config.max_turns)
+        return "max_turns"
+
+    # ---- model calls --------------------------------------------------------------------
+
+    async def _call_model(self) -> ModelResponse | None:
+        model = self._config.model
+        label = model.removeprefix("anthropic:")
+        handle = workflow.start_activity(
+            "model_call",
+            ModelRequest(
+                model=model,
+                system_prompt=self._config.system_prompt,
+                messages=self._messages,
+                tools=self._config.tools,
+                max_tokens=self._config.max_tokens,
+                turn=self._turn,
+                session_id=workflow.info().workflow_id,
+            ),
+            result_type=ModelResponse,
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=MODEL_RETRY,
+            summary=f"{label} · turn {self._turn}",
+        )
+        try:
+            return await self._unless_interrupted(handle)
+        except ActivityError as e:
+            raise _SessionFailed(f"Model call failed: {_failure_message(e)}") from e
+
+    # ---- tools --------------------------------------------------------------------------
+
+    async def _run_tool(self, use: ToolUseBlock) -> ToolResultBlock:
+        if self._interrupted or self._ending:
+            return self._tool_result(use, "Interrupted by the user before this tool ran.", True)
+        kind = self._tool_kinds().get(use.name)
+        if kind is None:
+            return self._tool_result(use, f"Tool {use.name!r} is not available in this session.", True)
+        decision = decide(
+            tool_name=use.name,
+            tool_input=use.input,
+            kind=kind,
+            mode=self._config.permission_mode,
+            rules=self._rules(),
+            workspace=self._workspace,
+        )
+        if decision.verdict == "deny":
+            return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
+        if decision.verdict == "ask":
+            response = await self._ask_permission(use, decision.reason)
+            if response is None:
+                return self._tool_result(use, "Interrupted by the user while awaiting approval.", True)
+            if response.decision == "deny":
+                why = f": {response.reason}" if response.reason else "."
+                return self._tool_result(use, f"The user denied this {use.name} call{why}", True)
+            if response.scope == "session":
+                self._session_rules.append(session_rule(use.name, use.input))
+        return await self._execute_tool(use, kind)
+
+    async def _ask_permission(self, use: ToolUseBlock, reason: str) -> PermissionResponse | None:
+        request_id = str(workflow.uuid4())
+        self._pending[request_id] = PendingPermission(
+            request_id=request_id,
+            tool_name=use.name,
+            tool_use_id=use.id,
+            input=use.input,
+            reason=reason,
+        )
+        self._set_state(SessionState(kind="waiting_for_permission"))
+        await workflow.wait_condition(
+            lambda: request_id in self._decisions or self._interrupted or self._ending
+        )
+        del self._pending[request_id]
+        return self._decisions.pop(request_id, None)
+
+    async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
+        self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
+        handle = workflow.start_activity(
+            "tool_call",
+            ToolRequest(
+                session_id=workflow.info().workflow_id,
+                tool_name=use.name,
+                tool_use_id=use.id,
+                input=use.input,
+                workspace=self._workspace,
+                additional_directories=self._setup.additional_directories if self._setup else [],
+            ),
+            result_type=ToolResult,
+            start_to_close_timeout=self._tool_timeout(use),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            # Side-effecting tools run at most once per decision: if the worker dies
+            # mid-call, the model is told the outcome is unknown instead.
+            retry_policy=READ_TOOL_RETRY if kind == "read" else AT_MOST_ONCE,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=_tool_summary(use),
+        )
+        try:
+            result = await self._unless_interrupted(handle)
+        except ActivityError as e:
+            if kind == "read":
+                return self._tool_result(use, f"{use.name} failed: {_failure_message(e)}", True)
+            return self._tool_result(
+                use,
+                f"The outcome of this {use.name} call is unknown ({_failure_message(e)}): it may "
+                "or may not have taken effect. Check the current state before trying again.",
+                True,
+            )
+        if result is None:
+            return self._tool_result(use, "Interrupted by the user while the tool was running.", True)
+        return self._tool_result(use, result.content, result.is_error)
+
+    def _tool_timeout(self, use: ToolUseBlock) -> timedelta:
+        if use.name == "Bash":
+            timeout_ms = use.input.get("timeout_ms")
+            ms = timeout_ms if isinstance(timeout_ms, int) and 0 < timeout_ms <= 600_000 else 120_000
+            return timedelta(milliseconds=ms) + timedelta(seconds=30)
+        return timedelta(minutes=30)
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    async def _unless_interrupted(self, handle: workflow.ActivityHandle[Any]) -> Any:
+        """The activity's result, or None when an interrupt or end_session cancelled it."""
+        await workflow.wait_condition(lambda: handle.done() or self._interrupted or self._ending)
+        if handle.done():
+            return handle.result()
+        handle.cancel()
+        try:
+            await handle
+        except (ActivityError, asyncio.CancelledError):
+            pass
+        return None
+
+    @property
+    def _workspace(self) -> str:
+        return self._setup.workspace if self._setup else self._config.workspace
+
+    def _tool_kinds(self) -> dict[str, ToolKind]:
+        return {t.name: t.kind for t in self._setup.tools} if self._setup else {}
+
+    def _rules(self) -> PermissionRules:
+        rules = self._config.permissions
+        return rules.model_copy(update={"allow": [*rules.allow, *self._session_rules]})
+
+    def _tool_result(self, use: ToolUseBlock, content: str, is_error: bool) -> ToolResultBlock:
+        return ToolResultBlock(tool_use_id=use.id, content=content, is_error=is_error)
+
+    def _take_inbox(self) -> list[str]:
+        taken, self._inbox = self._inbox, []
+        return taken
+
+    def _add_user_content(self, blocks: list[ContentBlock]) -> None:
+        """Append a user message, merged into the previous one if that is a user message
+        too (after an interrupt or a failed call), so roles keep alternating."""
+        if not blocks:
+            return
+        if self._messages and self._messages[-1].role == "user":
+            self._messages[-1].content.extend(blocks)
+        else:
+            self._messages.append(Message(role="user", content=blocks))
+
+    def _set_state(self, state: SessionState) -> None:
+        self._state = state
+        workflow.set_current_details(f"{state.describe()} · turn {self._turn}")
+
+    def _record_error(self, message: str) -> None:
+        workflow.logger.warning("Session error: %s", message)
+        self._error = message
+        self._set_state(SessionState(kind="error", message=message))
+
+    def _fail(self, message: str) -> SessionOutcome:
+        self._record_error(message)
+        return self._outcome("error")
+
+    def _outcome(self, stop_reason: StopReason) -> SessionOutcome:
+        last = next((m for m in reversed(self._messages) if m.role == "assistant"), None)
+        return SessionOutcome(
+            text=last.text if last else "",
+            stop_reason=stop_reason,
+            usage=self._usage,
+            turns=self._turn,
+            error=self._error,
+        )
+
+    def _reject(self, signal: str, reason: str) -> None:
+        workflow.logger.warning("Rejected signal %s: %s", signal, reason)
+        self._rejected = [*self._rejected, RejectedSignal(signal=signal, reason=reason)][
+            -MAX_REJECTED_SIGNALS:
+        ]
+
+    def _parse(self, signal: str, model: type[BaseModel], payload: Any) -> Any:
+        try:
+            return model.model_validate(payload)
+        except ValidationError as e:
+            self._reject(signal, f"bad payload: {e.errors(include_url=False)}")
+            return None
+
+    # ---- signals ------------------------------------------------------------------------
+
+    @workflow.signal(name="user_message")
+    def user_message(self, payload: Any) -> None:
+        if message := self._parse("user_message", UserMessage, payload):
+            if self._state.kind == "done":
+                self._reject("user_message", "the session has ended")
+                return
+            self._inbox.append(message.text)
+
+    @workflow.signal(name="permission_response")
+    def permission_response(self, payload: Any) -> None:
+        if response := self._parse("permission_response", PermissionResponse, payload):
+            if response.request_id not in self._pending:
+                self._reject("permission_response", f"no pending request {response.request_id!r}")
+                return
+            self._decisions[response.request_id] = response
+
+    @workflow.signal(name="user_answer")
+    def user_answer(self, payload: Any) -> None:
+        if answer := self._parse("user_answer", UserAnswer, payload):
+            self._reject("user_answer", f"no pending question {answer.request_id!r}")
+
+    @workflow.signal(name="interrupt")
+    def interrupt(self) -> None:
+        self._interrupted = True
+
+    @workflow.signal(name="end_session")
+    def end_session(self) -> None:
+        self._ending = True
+
+    @workflow.signal(dynamic=True)
+    def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        self._reject(name, "unknown signal")
+
+    # ---- queries ------------------------------------------------------------------------
+
+    @workflow.query(name="status")
+    def status(self) -> SessionStatus:
+        return SessionStatus(
+            state=self._state,
+            turn=self._turn,
+            pending_permissions=list(self._pending.values()),
+            usage=self._usage,
+            title=self._config.title or self._config.prompt,
+            error=self._error,
+            rejected_signals=self._rejected,
+        )
+
+    @workflow.query(name="transcript")
+    def transcript(self, query: Any = None) -> TranscriptPage:
+        page = TranscriptQuery.model_validate(query or {})
+        end = None if page.limit is None else page.offset + page.limit
+        return TranscriptPage(messages=self._messages[page.offset : end], total=len(self._messages))
+
+
+def _tool_summary(use: ToolUseBlock) -> str:
+    """`Bash · npm test`, `Read · src/app.py`: what a person sees in the web UI."""
+    for key in ("command", "file_path", "pattern", "path", "url"):
+        value = use.input.get(key)
+        if isinstance(value, str) and value:
+            first_line = value.strip().splitlines()[0] if value.strip() else value
+            return f"{use.name} · {first_line[:80]}"
+    return use.name
