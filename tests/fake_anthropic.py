@@ -39,9 +39,9 @@ _ids = itertools.count(1)
 
 @dataclass
 class FakeReply:
-    """One scripted reply; build it with FakeAnthropic.stream/error/stream_error_midway."""
+    """One scripted reply; build it with the FakeAnthropic static methods."""
 
-    kind: Literal["message", "error", "error_midway"]
+    kind: Literal["message", "error", "error_midway", "cut_midway"]
     content: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
@@ -78,7 +78,9 @@ class FakeAnthropic:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -191,6 +193,20 @@ class FakeAnthropic:
             delay_s=delay_s,
         )
 
+    @staticmethod
+    def stream_cut_midway(
+        content: list[Block] | None = None, chunk_chars: int = 8, delay_s: float = 0.0
+    ) -> FakeReply:
+        """A 200 stream that starts like stream_error_midway and then drops the connection
+        without ending the response, as a network failure or a dying proxy would."""
+        return FakeReply(
+            kind="cut_midway",
+            content=[_block(b) for b in (content or ["Let me think about th"])],
+            usage=_usage(None),
+            chunk_chars=chunk_chars,
+            delay_s=delay_s,
+        )
+
 
 # -- building replies -------------------------------------------------------------------
 
@@ -278,10 +294,11 @@ def _stream_events(reply: FakeReply, model: str) -> list[tuple[str, Any]]:
         ),
         ("ping", {"type": "ping"}),
     ]
-    if reply.kind == "error_midway":
+    if reply.kind in ("error_midway", "cut_midway"):
         first = _block_events(0, reply.content[0], reply.chunk_chars)
         events += first[: max(2, len(first) // 2)]
-        events.append(("error", _error_body(reply.error_type, reply.error_message)))
+        if reply.kind == "error_midway":
+            events.append(("error", _error_body(reply.error_type, reply.error_message)))
         return events
     for index, block in enumerate(reply.content):
         events += _block_events(index, block, reply.chunk_chars)
@@ -335,9 +352,12 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                     body_out = _error_body(reply.error_type, reply.error_message)
                     self._json(reply.status, body_out, reply.headers)
                 elif body.get("stream"):
-                    self._sse(_stream_events(reply, str(body.get("model", ""))), reply.chunk_delay_s)
+                    events = _stream_events(reply, str(body.get("model", "")))
+                    self._sse(events, reply.chunk_delay_s, end=reply.kind != "cut_midway")
                 elif reply.kind == "error_midway":
                     self._json(529, _error_body(reply.error_type, reply.error_message))
+                elif reply.kind == "cut_midway":
+                    self.close_connection = True  # hang up without answering
                 else:
                     self._json(200, _message(reply, str(body.get("model", ""))))
             except (BrokenPipeError, ConnectionResetError):
@@ -354,7 +374,8 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _sse(self, events: list[tuple[str, Any]], delay_s: float) -> None:
+        def _sse(self, events: list[tuple[str, Any]], delay_s: float, end: bool) -> None:
+            """Send SSE events in a chunked body; without `end`, drop the connection after."""
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
@@ -367,7 +388,10 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+            if end:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            else:
+                self.close_connection = True
 
     return Handler

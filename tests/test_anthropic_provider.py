@@ -20,7 +20,7 @@ from tenure.models import (
 from tenure.providers.anthropic import AnthropicProvider, default_client
 from tenure.providers.base import ModelCallError
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-test-model"
 READ_TOOL = {
     "name": "Read",
     "description": "Read a file",
@@ -296,6 +296,15 @@ async def test_error_event_mid_stream_is_retryable(fake: FakeAnthropic) -> None:
     assert len(fake.requests) == 1
 
 
+async def test_connection_dropped_mid_stream_is_retryable(fake: FakeAnthropic) -> None:
+    fake.add(FakeAnthropic.stream_cut_midway())
+
+    error = await failure(fake)
+
+    assert error.retryable
+    assert "broke off" in str(error)
+
+
 async def test_empty_queue_fails_loudly(fake: FakeAnthropic) -> None:
     error = await failure(fake)
 
@@ -338,7 +347,9 @@ async def test_missing_api_key_is_one_clear_non_retryable_sentence(
 ) -> None:
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path))  # no profile on disk either
+    monkeypatch.delenv("ANTHROPIC_CONFIG_DIR", raising=False)
+    for name in ("HOME", "XDG_CONFIG_HOME"):  # and no credential profile on disk either
+        monkeypatch.setenv(name, str(tmp_path))
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
 
     with pytest.raises(ModelCallError) as info:

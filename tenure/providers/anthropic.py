@@ -92,14 +92,11 @@ class AnthropicProvider:
                 stream=True,
             )
             async with stream:
-                async for event in stream:
-                    builder.add(event)
+                await _read(stream, builder)
         except anthropic.APIStatusError as e:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError
-            raise ModelCallError(
-                f"Could not reach the Anthropic API: {e}", retryable=True
-            ) from e
+            raise ModelCallError(f"Could not reach the Anthropic API: {e}", retryable=True) from e
         except TypeError as e:
             # The SDK raises this before sending when it has no credential to send.
             if "authentication" not in str(e):
@@ -108,6 +105,26 @@ class AnthropicProvider:
         except anthropic.AnthropicError as e:
             raise ModelCallError(f"Anthropic SDK error: {e}", retryable=False) from e
         return builder.response()
+
+
+async def _read(
+    stream: anthropic.AsyncStream[RawMessageStreamEvent], builder: _ResponseBuilder
+) -> None:
+    """Feed the stream's events to the builder.
+
+    Once the response has started, the SDK lets errors of its HTTP library through
+    unwrapped (a dropped connection, a read timeout, a garbled event). A model call is safe
+    to retry, so any such failure is a retryable ModelCallError.
+    """
+    try:
+        async for event in stream:
+            builder.add(event)
+    except (anthropic.AnthropicError, ModelCallError):
+        raise
+    except Exception as e:
+        raise ModelCallError(
+            f"The Anthropic stream broke off: {type(e).__name__}: {e}", retryable=True
+        ) from e
 
 
 def _system(prompt: str | None) -> list[TextBlockParam]:
@@ -232,9 +249,7 @@ class _ResponseBuilder:
 
     def response(self) -> ModelResponse:
         if not self.stopped:
-            raise ModelCallError(
-                "The Anthropic stream ended before message_stop", retryable=True
-            )
+            raise ModelCallError("The Anthropic stream ended before message_stop", retryable=True)
         content = [self.blocks[i].finish() for i in sorted(self.blocks)]
         return ModelResponse(
             message=Message(role="assistant", content=content),
