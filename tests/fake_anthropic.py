@@ -67,10 +67,11 @@ class FakeRequest:
 class FakeAnthropic:
     def __init__(self) -> None:
         self.requests: list[FakeRequest] = []
+        self.unscripted = 0
+        """Requests that found no reply queued (and got a 500)."""
         self._replies: deque[FakeReply] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -78,10 +79,9 @@ class FakeAnthropic:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(
+        threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -120,7 +120,10 @@ class FakeAnthropic:
         queue is empty)."""
         with self._lock:
             self.requests.append(request)
-            if request.path.split("?")[0] != "/v1/messages" or not self._replies:
+            if request.path.split("?")[0] != "/v1/messages":
+                return None
+            if not self._replies:
+                self.unscripted += 1
                 return None
             return self._replies.popleft()
 
@@ -274,7 +277,10 @@ def _block_events(index: int, block: dict[str, Any], size: int) -> list[tuple[st
     else:
         raise ValueError(f"FakeAnthropic cannot stream a {kind!r} block")
     events: list[tuple[str, Any]] = [
-        ("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        )
     ]
     for delta in deltas:
         events.append(
@@ -285,13 +291,14 @@ def _block_events(index: int, block: dict[str, Any], size: int) -> list[tuple[st
 
 
 def _stream_events(reply: FakeReply, model: str) -> list[tuple[str, Any]]:
-    message = _message(reply, model)
-    start_usage = {**reply.usage, "output_tokens": 1}
+    started = {
+        **_message(reply, model),
+        "content": [],
+        "stop_reason": None,
+        "usage": {**reply.usage, "output_tokens": 1},
+    }
     events: list[tuple[str, Any]] = [
-        (
-            "message_start",
-            {"type": "message_start", "message": {**message, "content": [], "stop_reason": None, "usage": start_usage}},
-        ),
+        ("message_start", {"type": "message_start", "message": started}),
         ("ping", {"type": "ping"}),
     ]
     if reply.kind in ("error_midway", "cut_midway"):
@@ -336,7 +343,8 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = fake._take(FakeRequest(path=self.path, body=body, headers=headers))
             if self.path.split("?")[0] != "/v1/messages":
-                self._json(404, _error_body("not_found_error", f"FakeAnthropic: no route {self.path}"))
+                error = _error_body("not_found_error", f"FakeAnthropic: no route {self.path}")
+                self._json(404, error)
                 return
             if reply is None:
                 message = (

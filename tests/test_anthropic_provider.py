@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import socket
+import time
 from collections.abc import Iterator
 
 import anthropic
@@ -237,6 +239,16 @@ async def test_retry_after_ms_wins_over_retry_after(fake: FakeAnthropic) -> None
     assert (await failure(fake)).retry_after == 1.5
 
 
+async def test_retry_after_may_be_an_http_date(fake: FakeAnthropic) -> None:
+    in_30s = email.utils.formatdate(time.time() + 30, usegmt=True)
+    fake.add(FakeAnthropic.error(503, "api_error", "Unavailable", {"retry-after": in_30s}))
+
+    error = await failure(fake)
+
+    assert error.retryable
+    assert error.retry_after is not None and 28 <= error.retry_after <= 30
+
+
 async def test_529_overloaded_is_retryable(fake: FakeAnthropic) -> None:
     fake.add(FakeAnthropic.error(529, "overloaded_error", "Overloaded"))
 
@@ -309,6 +321,7 @@ async def test_empty_queue_fails_loudly(fake: FakeAnthropic) -> None:
     error = await failure(fake)
 
     assert "no scripted reply left" in str(error)
+    assert fake.unscripted == 1
 
 
 # -- the default client -------------------------------------------------------------------
