@@ -55,6 +55,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _is_healthy(address: str) -> bool:
+    """The frontend accepts connections a little before it serves requests."""
+    check = subprocess.run(
+        [temporal_binary(), "operator", "cluster", "health", "--address", address],
+        capture_output=True, timeout=10,
+    )
+    return check.returncode == 0
+
+
 @dataclass
 class DevServer:
     """A running `temporal server start-dev`; stop() ends it."""
@@ -111,7 +120,7 @@ def start_dev_server(
     )
     address = f"127.0.0.1:{port}"
     deadline = time.monotonic() + startup_timeout
-    while not is_listening(address):
+    while not (is_listening(address) and _is_healthy(address)):
         if process.poll() is not None:
             raise DevServerError(
                 f"The Temporal dev server exited with code {process.returncode}"

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from tenure.models import DEFAULT_TOOLS
 from tenure.tools import Tool, ToolContext, ToolError, builtin_tools, input_schema
+from tenure.tools import bash
 from tenure.tools.bash import BashInput, BashTool
 from tenure.tools.edit import EditTool
 from tenure.tools.glob import GlobTool
@@ -287,6 +288,13 @@ async def test_additional_directories_are_allowed(ws: Path, outside: Path) -> No
 # --- Bash -------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def short_kill_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Escalate to SIGKILL sooner. (Where PID 1 reaps orphans slowly, their zombies keep the
+    process group alive until the grace ends.)"""
+    monkeypatch.setattr(bash, "KILL_GRACE_S", 0.2)
+
+
 async def test_bash_stdout_stderr_exit_code(ctx: ToolContext) -> None:
     out = await run(BashTool(), ctx, command="echo out; echo err >&2")
     assert out == "out\n[stderr]\nerr\n[exit code 0]"
@@ -328,6 +336,7 @@ async def test_bash_large_output_on_both_pipes_does_not_deadlock(ctx: ToolContex
     assert out.endswith("[exit code 0]")
 
 
+@pytest.mark.usefixtures("short_kill_grace")
 async def test_bash_timeout_kills_the_process_group(ctx: ToolContext, ws: Path) -> None:
     start = time.monotonic()
     with pytest.raises(ToolError) as caught:
@@ -341,6 +350,7 @@ async def test_bash_timeout_kills_the_process_group(ctx: ToolContext, ws: Path) 
     assert not alive(int((ws / "pid").read_text()))
 
 
+@pytest.mark.usefixtures("short_kill_grace")
 async def test_bash_timeout_kills_children_that_ignore_sigterm(ctx: ToolContext, ws: Path) -> None:
     command = "bash -c 'trap \"\" TERM; echo $$ > pid; sleep 30' & wait"
     with pytest.raises(ToolError, match="timed out"):
@@ -348,6 +358,7 @@ async def test_bash_timeout_kills_children_that_ignore_sigterm(ctx: ToolContext,
     assert not alive(int((ws / "pid").read_text()))
 
 
+@pytest.mark.usefixtures("short_kill_grace")
 async def test_bash_cancellation_kills_the_process_group(ctx: ToolContext, ws: Path) -> None:
     task = asyncio.create_task(
         run(BashTool(), ctx, command="echo $$ > shell; sleep 30 & echo $! > child; wait")

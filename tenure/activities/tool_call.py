@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from temporalio import activity
 
 from tenure.activities.heartbeat import heartbeating
-from tenure.models import ToolRequest, ToolResult
+from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult
 from tenure.tools import ToolContext, ToolError, ToolRegistry
 
 
@@ -32,6 +32,12 @@ class ToolCallActivity:
         if tool is None:
             return ToolResult(
                 content=f"Unknown tool {request.tool_name!r} on this worker", is_error=True
+            )
+        if MALFORMED_INPUT_KEY in request.input:
+            return ToolResult(
+                content=f"Invalid input for {tool.name}: the arguments were not valid JSON: "
+                f"{request.input[MALFORMED_INPUT_KEY]!r}",
+                is_error=True,
             )
         try:
             parsed = tool.input_model.model_validate(request.input)

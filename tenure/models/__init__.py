@@ -8,6 +8,7 @@ from tenure.models.config import (
     SessionMode,
 )
 from tenure.models.io import (
+    MALFORMED_INPUT_KEY,
     ModelRequest,
     ModelResponse,
     SessionSetup,
@@ -41,6 +42,7 @@ from tenure.models.state import (
 )
 
 __all__ = [
+    "MALFORMED_INPUT_KEY",
     "DEFAULT_TOOLS",
     "ContentBlock",
     "ImageBlock",

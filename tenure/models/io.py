@@ -50,6 +50,11 @@ class ModelResponse(BaseModel):
     usage: Usage
 
 
+MALFORMED_INPUT_KEY = "__malformed_input__"
+"""A tool_use whose input JSON did not parse carries the raw text under this key, so the
+tool layer can tell the model exactly what was wrong."""
+
+
 class ToolRequest(BaseModel):
     session_id: str
     tool_name: str

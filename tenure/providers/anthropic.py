@@ -35,6 +35,7 @@ from anthropic.types import ThinkingBlock as ApiThinkingBlock
 from anthropic.types import ToolUseBlock as ApiToolUseBlock
 
 from tenure.models import (
+    MALFORMED_INPUT_KEY,
     ContentBlock,
     Message,
     ModelRequest,
@@ -48,7 +49,6 @@ from tenure.providers.base import ModelCallError, StreamCallback, is_retryable_s
 
 MISSING_KEY = "ANTHROPIC_API_KEY is not set on the worker"
 
-MALFORMED_INPUT_KEY = "__malformed_input__"
 
 # The HTTP status each API error type comes with, to classify an `error` event that
 # arrives inside a 200 stream. Unknown types count as a server error (retryable).
