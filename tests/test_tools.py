@@ -57,6 +57,15 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+async def dies(pid: int) -> bool:
+    """Whether the process is gone within a second (a signalled process takes a moment to die)."""
+    for _ in range(100):
+        if not alive(pid):
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
 async def wait_for_file(path: Path) -> str:
     for _ in range(500):
         if path.exists() and (text := path.read_text().strip()):
@@ -347,7 +356,7 @@ async def test_bash_timeout_kills_the_process_group(ctx: ToolContext, ws: Path) 
     message = str(caught.value)
     assert message.startswith("started\n")
     assert "timed out after 300 ms" in message
-    assert not alive(int((ws / "pid").read_text()))
+    assert await dies(int((ws / "pid").read_text()))
 
 
 @pytest.mark.usefixtures("short_kill_grace")
@@ -355,7 +364,7 @@ async def test_bash_timeout_kills_children_that_ignore_sigterm(ctx: ToolContext,
     command = "bash -c 'trap \"\" TERM; echo $$ > pid; sleep 30' & wait"
     with pytest.raises(ToolError, match="timed out"):
         await run(BashTool(), ctx, command=command, timeout_ms=300)
-    assert not alive(int((ws / "pid").read_text()))
+    assert await dies(int((ws / "pid").read_text()))
 
 
 @pytest.mark.usefixtures("short_kill_grace")
@@ -369,8 +378,8 @@ async def test_bash_cancellation_kills_the_process_group(ctx: ToolContext, ws: P
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not alive(shell)
-    assert not alive(child)
+    assert await dies(shell)
+    assert await dies(child)
 
 
 async def test_bash_background_process_holding_output_does_not_block(

@@ -8,7 +8,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from tenure.activities.heartbeat import heartbeating
-from tenure.models import ModelRequest, ModelResponse
+from tenure.activities.transcripts import TranscriptCache
+from tenure.models import ModelCallInput, ModelRequest, ModelResponse
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
 
@@ -16,17 +17,26 @@ from tenure.tools import ToolRegistry
 class ModelCallActivity:
     def __init__(self, registry: ToolRegistry) -> None:
         self.registry = registry
+        self.transcripts = TranscriptCache()
 
     @activity.defn(name="model_call")
-    async def model_call(self, request: ModelRequest) -> ModelResponse:
+    async def model_call(self, call: ModelCallInput) -> ModelResponse:
         """Send the conversation with the session's tool definitions; return the reply.
 
         Provider errors become ApplicationErrors that Temporal retries or not, as
         ModelCallError classified them; a provider's retry-after sets the next delay.
         """
         try:
-            provider = provider_for(request.model)
+            provider = provider_for(call.model)
             async with heartbeating():
+                messages = await self.transcripts.messages(
+                    call.session_id, call.run_id, call.transcript_length
+                )
+                request = ModelRequest(
+                    messages=messages,
+                    **call.model_dump(exclude={"session_id", "run_id", "transcript_length"}),
+                    session_id=call.session_id,
+                )
                 return await provider.complete(
                     request, self.registry.definitions(request.tools), lambda kind, delta: None
                 )

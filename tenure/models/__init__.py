@@ -9,6 +9,7 @@ from tenure.models.config import (
 )
 from tenure.models.io import (
     MALFORMED_INPUT_KEY,
+    ModelCallInput,
     ModelRequest,
     ModelResponse,
     SessionSetup,
@@ -47,6 +48,7 @@ __all__ = [
     "ContentBlock",
     "ImageBlock",
     "Message",
+    "ModelCallInput",
     "ModelRequest",
     "ModelResponse",
     "PendingPermission",

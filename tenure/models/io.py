@@ -44,6 +44,21 @@ class ModelRequest(BaseModel):
     session_id: str
 
 
+class ModelCallInput(BaseModel):
+    """What the workflow sends to `model_call`. The transcript itself is not in it: the
+    activity reads the first `transcript_length` messages through the `transcript` query,
+    so a turn adds only its new messages to the history, not the whole conversation."""
+
+    session_id: str
+    run_id: str
+    transcript_length: int
+    model: str
+    system_prompt: str | None
+    tools: list[str]
+    max_tokens: int
+    turn: int
+
+
 class ModelResponse(BaseModel):
     message: Message
     stop_reason: str

@@ -74,7 +74,7 @@ class BashTool:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,
-                start_new_session=True,
+                start_new_session=False,
             )
         except OSError as e:
             os.close(out_r)

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from tenure.models import (
         ContentBlock,
         Message,
-        ModelRequest,
+        ModelCallInput,
         ModelResponse,
         PendingPermission,
         PermissionResponse,
@@ -170,14 +170,15 @@ class AgentSession:
         label = model.removeprefix("anthropic:")
         handle = workflow.start_activity(
             "model_call",
-            ModelRequest(
+            ModelCallInput(
+                session_id=workflow.info().workflow_id,
+                run_id=workflow.info().run_id,
+                transcript_length=len(self._messages),
                 model=model,
                 system_prompt=self._config.system_prompt,
-                messages=self._messages,
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
-                session_id=workflow.info().workflow_id,
             ),
             result_type=ModelResponse,
             start_to_close_timeout=timedelta(minutes=10),

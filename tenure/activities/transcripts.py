@@ -1,0 +1,43 @@
+"""The worker's copy of each session's transcript, kept current through the `transcript`
+query so that model calls need not carry the whole conversation in their input."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from tenure.models import Message, TranscriptPage, TranscriptQuery
+
+MAX_SESSIONS = 256
+
+
+class TranscriptCache:
+    def __init__(self) -> None:
+        self._sessions: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
+
+    async def messages(self, session_id: str, run_id: str, length: int) -> list[Message]:
+        """The session's first `length` messages.
+
+        Only the new tail is fetched. The last cached message is fetched again because the
+        workflow may have added blocks to it (a user message merged after an interrupt).
+        """
+        key = (session_id, run_id)
+        cached = self._sessions.pop(key, [])
+        start = max(0, min(len(cached), length) - 1)
+        handle = activity.client().get_workflow_handle(session_id, run_id=run_id)
+        page = await handle.query(
+            "transcript",
+            TranscriptQuery(offset=start, limit=length - start),
+            result_type=TranscriptPage,
+        )
+        if page.total < length or start + len(page.messages) != length:
+            raise ApplicationError(
+                f"Transcript of {session_id} has {page.total} messages, expected {length}"
+            )
+        messages = cached[:start] + page.messages
+        self._sessions[key] = messages
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
+        return messages
