@@ -319,8 +319,16 @@ async def test_bash_no_output(ctx: ToolContext) -> None:
 
 
 async def test_bash_runs_in_workspace_with_empty_stdin(ctx: ToolContext, ws: Path) -> None:
-    # `cat` would hang forever if stdin were inherited from a terminal or pipe.
-    out = await run(BashTool(), ctx, command="pwd; cat", timeout_ms=5000)
+    # Put a pipe that never closes on our own stdin: `cat` would hang if bash inherited it.
+    read_end, write_end = os.pipe()
+    saved = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        out = await run(BashTool(), ctx, command="pwd; cat", timeout_ms=2000)
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, read_end, write_end):
+            os.close(fd)
     assert out == f"{ws}\n[exit code 0]"
 
 

@@ -74,7 +74,7 @@ class BashTool:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,
-                start_new_session=False,
+                start_new_session=True,
             )
         except OSError as e:
             os.close(out_r)
