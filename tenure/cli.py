@@ -37,7 +37,7 @@ from tenure.devserver import (
     start_dev_server,
 )
 from tenure.models import (
-    ImageBlock,
+    ContentBlock,
     Message,
     PendingPermission,
     PermissionMode,
@@ -211,35 +211,36 @@ def _cut(text: str, lines: int) -> str:
     return "\n".join(kept[:lines]) + (f"\n… ({more} more lines)" if more > 0 else "")
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
-
-
 def _render_message(message: Message, *, detailed: bool = False) -> list[Text]:
-    """One message as lines of text: compact for `tenure run`, with the role, tool inputs
-    and more of each tool result for `tenure show`."""
-    lines = [Text(message.role, style="bold magenta" if message.role == "user" else "bold blue")]
-    for block in message.content:
-        if isinstance(block, TextBlock) and block.text.strip():
-            if detailed:
-                lines.append(Text(_indent(block.text)))
-            else:
-                lines.append(Text(block.text, style="dim" if message.role == "user" else ""))
-        elif isinstance(block, ThinkingBlock) and detailed:
-            lines.append(Text(_indent(_cut(block.thinking, RESULT_LINES)), style="dim italic"))
-        elif isinstance(block, ToolUseBlock):
-            lines.append(Text.assemble(("→ ", "cyan"), _tool_summary(block)))
-            if detailed and block.input:
-                lines.append(Text(_indent(_tool_input(block.input)), style="dim"))
-        elif isinstance(block, ToolResultBlock):
-            mark = ("✗ ", "red") if block.is_error else ("✓ ", "green")
-            shown = _cut(block.content.strip(), RESULT_LINES if detailed else 1)
-            if not detailed:
-                shown = shown.splitlines()[0] if shown else ""
-            lines.append(Text.assemble(mark, shown or "(empty)"))
-        elif isinstance(block, ImageBlock):
-            lines.append(Text("[image]", style="dim"))
-    return lines if detailed else lines[1:]
+    """One message as lines: compact for `tenure run`; with the role, tool inputs and more
+    of each tool result, indented under the role, for `tenure show`."""
+    lines = [line for block in message.content for line in _render_block(block, detailed)]
+    if message.role == "user" and not detailed:
+        lines = [line.copy() for line in lines]
+        for line in lines:
+            line.stylize("dim")
+    if not detailed:
+        return lines
+    role = Text(message.role, style="bold magenta" if message.role == "user" else "bold blue")
+    return [role, *(Text("  ") + line for line in lines)]
+
+
+def _render_block(block: ContentBlock, detailed: bool) -> list[Text]:
+    if isinstance(block, TextBlock):
+        return [Text(line) for line in block.text.strip().splitlines()]
+    if isinstance(block, ThinkingBlock):
+        shown = _cut(block.thinking.strip(), RESULT_LINES).splitlines() if detailed else []
+        return [Text(line, style="dim italic") for line in shown]
+    if isinstance(block, ToolUseBlock):
+        call = Text.assemble(("→ ", "cyan"), _tool_summary(block))
+        shown = _tool_input(block.input).splitlines() if detailed and block.input else []
+        return [call, *(Text("  " + line, style="dim") for line in shown)]
+    if isinstance(block, ToolResultBlock):
+        mark = ("✗ ", "red") if block.is_error else ("✓ ", "green")
+        first, *rest = _cut(block.content.strip(), RESULT_LINES).splitlines() or ["(empty)"]
+        more = [Text("  " + line) for line in rest] if detailed else []
+        return [Text.assemble(mark, first), *more]
+    return [Text("[image]", style="dim")]
 
 
 def _usage_line(status: SessionStatus | SessionOutcome) -> str:
@@ -252,6 +253,10 @@ def _status_line(session_id: str, status: SessionStatus) -> Text:
         (session_id, "bold"), " · ", (status.state.describe(), "yellow"),
         f" · turn {status.turn} · {_usage_line(status)}",
     )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _tool_input(tool_input: dict[str, object]) -> str:

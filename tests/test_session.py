@@ -136,3 +136,28 @@ async def test_allow_rule_skips_the_question(
     assert outcome.text == "fine"
     result = (await handle.transcript()).messages[2].content[0]
     assert result.type == "tool_result" and "ok" in result.content
+
+
+async def test_web_ui_summaries_and_details(
+    script: ScriptWriter, start_session: StartSession
+) -> None:
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.converter import default as default_converter
+
+    model = script([[tool_use("Bash", {"command": "ls -la\necho more"})], [text("listed")]])
+    handle = await start_session(model, prompt="list files", title="Nightly listing",
+                                 permission_mode="bypassPermissions")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
+    description = await handle.workflow.describe()
+    assert await description.static_summary() == "Nightly listing"
+    summaries = []
+    async for event in handle.workflow.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            summaries.append(
+                default_converter().payload_converter.from_payload(event.user_metadata.summary, str)
+            )
+    label = model.removeprefix("anthropic:")
+    assert summaries == ["prepare session", f"{label} · turn 1", "Bash · ls -la", f"{label} · turn 2"]
+    metadata = await handle.workflow.query("__temporal_workflow_metadata")
+    assert metadata.current_details == "idle · turn 2"
+    await handle.end()

@@ -27,7 +27,7 @@ class TranscriptCache:
         cached = self._sessions.pop(key, [])
         start = max(0, min(len(cached), length) - 1)
         handle = activity.client().get_workflow_handle(session_id, run_id=run_id)
-        page = await handle.query(
+        page: TranscriptPage = await handle.query(
             "transcript",
             TranscriptQuery(offset=start, limit=length - start),
             result_type=TranscriptPage,

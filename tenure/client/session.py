@@ -73,12 +73,14 @@ class SessionHandle:
         await self.workflow.signal("end_session")
 
     async def status(self) -> SessionStatus:
-        return await self.workflow.query("status", result_type=SessionStatus)
+        status: SessionStatus = await self.workflow.query("status", result_type=SessionStatus)
+        return status
 
     async def transcript(self, offset: int = 0, limit: int | None = None) -> TranscriptPage:
-        return await self.workflow.query(
+        page: TranscriptPage = await self.workflow.query(
             "transcript", TranscriptQuery(offset=offset, limit=limit), result_type=TranscriptPage
         )
+        return page
 
     async def result(self) -> SessionOutcome:
         """Wait for the session to finish and return its outcome."""

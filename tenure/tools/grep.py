@@ -111,7 +111,7 @@ class GrepTool:
 
 
 def _arguments(input: GrepInput) -> list[str]:
-    args = ["--color=never", "--no-heading", "--glob=!.git", f"--max-columns={MAX_COLUMNS}"]
+    args = ["--color=never", "--no-heading", "--hidden", "--glob=!.git", f"--max-columns={MAX_COLUMNS}"]
     if input.output_mode == "files_with_matches":
         args.append("--files-with-matches")
     elif input.output_mode == "count":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
@@ -58,6 +58,7 @@ MODEL_RETRY = RetryPolicy(
 READ_TOOL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
 MAX_REJECTED_SIGNALS = 20
+T = TypeVar("T")
 
 
 class _SessionFailed(Exception):
@@ -168,7 +169,7 @@ class AgentSession:
     async def _call_model(self) -> ModelResponse | None:
         model = self._config.model
         label = model.removeprefix("anthropic:")
-        handle = workflow.start_activity(
+        handle: workflow.ActivityHandle[ModelResponse] = workflow.start_activity(
             "model_call",
             ModelCallInput(
                 session_id=workflow.info().workflow_id,
@@ -238,7 +239,7 @@ class AgentSession:
 
     async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
         self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
-        handle = workflow.start_activity(
+        handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
             "tool_call",
             ToolRequest(
                 session_id=workflow.info().workflow_id,
@@ -281,7 +282,7 @@ class AgentSession:
 
     # ---- helpers ------------------------------------------------------------------------
 
-    async def _unless_interrupted(self, handle: workflow.ActivityHandle[Any]) -> Any:
+    async def _unless_interrupted(self, handle: workflow.ActivityHandle[T]) -> T | None:
         """The activity's result, or None when an interrupt or end_session cancelled it."""
         await workflow.wait_condition(lambda: handle.done() or self._interrupted or self._ending)
         if handle.done():
