@@ -339,6 +339,8 @@ class _RunView:
         follow = self.follow_task = asyncio.create_task(self._follow())
         with _on_signals(self._on_ctrl_c, signal.SIGINT):
             await asyncio.wait({follow})
+            if self.signal_task:  # deliver the interrupt before leaving
+                await self.signal_task
         return None if follow.cancelled() else follow.result()
 
     def _on_ctrl_c(self) -> None:

@@ -291,7 +291,8 @@ async def test_write_refuses_new_file_through_symlinked_dir(
 
 async def test_additional_directories_are_allowed(ws: Path, outside: Path) -> None:
     ctx = ToolContext(workspace=ws, additional_directories=[outside])
-    assert await run(ReadTool(), ctx, file_path=str(outside / "secret.txt")) == "     1\tsecret foo"
+    out = await run(ReadTool(), ctx, file_path=str(outside / "secret.txt"))
+    assert out == "     1\tsecret foo"
 
 
 # --- Bash -------------------------------------------------------------------------------------
@@ -422,7 +423,11 @@ async def test_glob_newest_first(ctx: ToolContext, ws: Path) -> None:
     touch(ws / "sub/mid.py", "", 2_000_000)
     touch(ws / "other.txt", "", 4_000_000)
     out = await run(GlobTool(), ctx, pattern="**/*.py")
-    assert out.splitlines() == [str(ws / "sub/deep/new.py"), str(ws / "sub/mid.py"), str(ws / "old.py")]
+    assert out.splitlines() == [
+        str(ws / "sub/deep/new.py"),
+        str(ws / "sub/mid.py"),
+        str(ws / "old.py"),
+    ]
 
 
 async def test_glob_in_subdirectory(ctx: ToolContext, ws: Path) -> None:

@@ -10,14 +10,8 @@ from temporalio import activity
 
 from tenure.activities.heartbeat import heartbeating
 from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult
+from tenure.models.validation import validation_problems
 from tenure.tools import ToolContext, ToolError, ToolRegistry
-
-
-def _validation_message(tool_name: str, error: ValidationError) -> str:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
-    )
-    return f"Invalid input for {tool_name}: {problems}"
 
 
 class ToolCallActivity:
@@ -42,7 +36,7 @@ class ToolCallActivity:
         try:
             parsed = tool.input_model.model_validate(request.input)
         except ValidationError as e:
-            return ToolResult(content=_validation_message(tool.name, e), is_error=True)
+            return ToolResult(content=f"Invalid input for {tool.name}: {validation_problems(e)}", is_error=True)
         ctx = ToolContext(
             workspace=Path(request.workspace),
             session_id=request.session_id,

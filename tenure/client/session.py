@@ -58,7 +58,7 @@ class SessionHandle:
 
     async def answer(self, request_id: str, answers: dict[str, str]) -> None:
         status = await self.status()
-        if request_id not in {q.get("request_id") for q in status.pending_questions}:
+        if request_id not in {q.request_id for q in status.pending_questions}:
             raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
         await self.workflow.signal(
             "user_answer", UserAnswer(request_id=request_id, answers=answers)

@@ -7,6 +7,14 @@ from tenure.models.config import (
     SessionConfig,
     SessionMode,
 )
+from tenure.models.interaction import (
+    AskUserQuestionInput,
+    PendingQuestion,
+    Question,
+    QuestionOption,
+    Todo,
+    TodoWriteInput,
+)
 from tenure.models.io import (
     MALFORMED_INPUT_KEY,
     ModelCallInput,
@@ -32,6 +40,7 @@ from tenure.models.messages import (
 from tenure.models.signals import PermissionResponse, UserAnswer, UserMessage
 from tenure.models.state import (
     PendingPermission,
+    PresentedFile,
     RejectedSignal,
     SessionOutcome,
     SessionState,
@@ -43,6 +52,13 @@ from tenure.models.state import (
 )
 
 __all__ = [
+    "AskUserQuestionInput",
+    "PendingQuestion",
+    "PresentedFile",
+    "Question",
+    "QuestionOption",
+    "Todo",
+    "TodoWriteInput",
     "MALFORMED_INPUT_KEY",
     "DEFAULT_TOOLS",
     "ContentBlock",

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.models.interaction import PendingQuestion, Todo
 from tenure.models.messages import Message, Usage
 
 StateKind = Literal[
@@ -49,6 +50,15 @@ class PendingPermission(BaseModel):
     """Why a person is asked (which rule or mode led here)."""
 
 
+class PresentedFile(BaseModel):
+    """A file the agent handed to the person with PresentFile."""
+
+    file_path: str
+    """Absolute path on the tool worker."""
+    file_name: str | None = None
+    description: str | None = None
+
+
 class RejectedSignal(BaseModel):
     """A signal that did not fit and changed nothing."""
 
@@ -60,9 +70,10 @@ class SessionStatus(BaseModel):
     state: SessionState
     turn: int
     pending_permissions: list[PendingPermission] = Field(default_factory=list)
-    pending_questions: list[dict[str, Any]] = Field(default_factory=list)
+    pending_questions: list[PendingQuestion] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
-    todos: list[dict[str, Any]] = Field(default_factory=list)
+    todos: list[Todo] = Field(default_factory=list)
+    presented_files: list[PresentedFile] = Field(default_factory=list)
     title: str | None = None
     error: str | None = None
     rejected_signals: list[RejectedSignal] = Field(default_factory=list)

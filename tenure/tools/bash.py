@@ -29,7 +29,8 @@ class BashInput(BaseModel):
         default=DEFAULT_TIMEOUT_MS,
         ge=1,
         le=MAX_TIMEOUT_MS,
-        description=f"Timeout in milliseconds (default {DEFAULT_TIMEOUT_MS}, max {MAX_TIMEOUT_MS}).",
+        description=f"Timeout in milliseconds (default {DEFAULT_TIMEOUT_MS}, "
+        f"max {MAX_TIMEOUT_MS}).",
     )
     description: str | None = Field(
         default=None,
@@ -84,7 +85,10 @@ class BashTool:
             os.close(out_w)
             os.close(err_w)
 
-        readers = [asyncio.create_task(_drain(out_r, out)), asyncio.create_task(_drain(err_r, err))]
+        readers = [
+            asyncio.create_task(_drain(out_r, out)),
+            asyncio.create_task(_drain(err_r, err)),
+        ]
         timed_out = False
         try:
             try:

@@ -29,7 +29,8 @@ class GrepInput(BaseModel):
         default=None, description="File or directory to search in (default: the workspace)."
     )
     glob: str | None = Field(
-        default=None, description='Only search files matching this glob, e.g. "*.js" or "*.{ts,tsx}".'
+        default=None,
+        description='Only search files matching this glob, e.g. "*.js" or "*.{ts,tsx}".',
     )
     type: str | None = Field(
         default=None,
@@ -41,25 +42,35 @@ class GrepInput(BaseModel):
         description='"files_with_matches" (default) lists matching files, newest first; "content" '
         'shows matching lines; "count" shows the number of matches per file.',
     )
-    case_insensitive: bool = Field(default=False, alias="-i", description="Case-insensitive search.")
+    case_insensitive: bool = Field(
+        default=False, alias="-i", description="Case-insensitive search."
+    )
     line_numbers: bool = Field(
         default=True, alias="-n", description='Show line numbers (output_mode "content" only).'
     )
     after: int | None = Field(
-        default=None, ge=0, alias="-A",
+        default=None,
+        ge=0,
+        alias="-A",
         description='Lines to show after each match (output_mode "content" only).',
     )
     before: int | None = Field(
-        default=None, ge=0, alias="-B",
+        default=None,
+        ge=0,
+        alias="-B",
         description='Lines to show before each match (output_mode "content" only).',
     )
     context: int | None = Field(
-        default=None, ge=0, alias="-C",
+        default=None,
+        ge=0,
+        alias="-C",
         description='Lines to show before and after each match (output_mode "content" only).',
     )
     head_limit: int = Field(
-        default=DEFAULT_HEAD_LIMIT, ge=1,
-        description=f"Show only the first N lines or entries of the output (default {DEFAULT_HEAD_LIMIT}).",
+        default=DEFAULT_HEAD_LIMIT,
+        ge=1,
+        description="Show only the first N lines or entries of the output "
+        f"(default {DEFAULT_HEAD_LIMIT}).",
     )
     multiline: bool = Field(
         default=False,
@@ -111,7 +122,8 @@ class GrepTool:
 
 
 def _arguments(input: GrepInput) -> list[str]:
-    args = ["--color=never", "--no-heading", "--hidden", "--glob=!.git", f"--max-columns={MAX_COLUMNS}"]
+    args = ["--color=never", "--no-heading", f"--max-columns={MAX_COLUMNS}"]
+    args += ["--hidden", "--glob=!.git"]  # search dotfiles, but not git's own store
     if input.output_mode == "files_with_matches":
         args.append("--files-with-matches")
     elif input.output_mode == "count":

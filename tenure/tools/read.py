@@ -58,7 +58,7 @@ class ReadTool:
         try:
             with path.open("rb") as raw:
                 if b"\0" in raw.read(BINARY_SNIFF_BYTES):
-                    raise ToolError(f"{path} looks like a binary file; Read shows text files only.")
+                    raise ToolError(f"{path} looks like a binary file; Read shows text only.")
             with path.open(encoding="utf-8", errors="replace") as text:
                 return _numbered(text, input.offset or 1, input.limit or DEFAULT_LIMIT, path.name)
         except FileNotFoundError:

@@ -8,6 +8,7 @@ enqueue; the main loop runs the turns.
 from __future__ import annotations
 
 import asyncio
+import posixpath
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,11 +20,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from tenure.models import (
+        AskUserQuestionInput,
         ContentBlock,
         Message,
         ModelCallInput,
         ModelResponse,
         PendingPermission,
+        PendingQuestion,
+        PresentedFile,
         PermissionResponse,
         PermissionRules,
         RejectedSignal,
@@ -35,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
         SessionStatus,
         StopReason,
         TextBlock,
+        Todo,
+        TodoWriteInput,
         ToolKind,
         ToolRequest,
         ToolResult,
@@ -46,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         UserAnswer,
         UserMessage,
     )
+    from tenure.models.validation import validation_problems
     from tenure.permissions import decide, session_rule
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -84,6 +91,10 @@ class AgentSession:
         self._usage = Usage()
         self._pending: dict[str, PendingPermission] = {}
         self._decisions: dict[str, PermissionResponse] = {}
+        self._questions: dict[str, PendingQuestion] = {}
+        self._answers: dict[str, UserAnswer] = {}
+        self._todos: list[Todo] = []
+        self._presented: list[PresentedFile] = []
         self._session_rules: list[str] = []
         self._rejected: list[RejectedSignal] = []
         self._error: str | None = None
@@ -219,7 +230,44 @@ class AgentSession:
                 return self._tool_result(use, f"The user denied this {use.name} call{why}", True)
             if response.scope == "session":
                 self._session_rules.append(session_rule(use.name, use.input))
+        if use.name == "TodoWrite":
+            return self._write_todos(use)
+        if use.name == "AskUserQuestion":
+            return await self._ask_user(use)
         return await self._execute_tool(use, kind)
+
+    # ---- tools the workflow handles itself ----------------------------------------------
+
+    def _write_todos(self, use: ToolUseBlock) -> ToolResultBlock:
+        try:
+            self._todos = TodoWriteInput.model_validate(use.input).todos
+        except ValidationError as e:
+            return self._tool_result(use, f"Invalid input for TodoWrite: {validation_problems(e)}", True)
+        return self._tool_result(
+            use, "Todos updated. Keep them current as you work through the tasks.", False
+        )
+
+    async def _ask_user(self, use: ToolUseBlock) -> ToolResultBlock:
+        try:
+            questions = AskUserQuestionInput.model_validate(use.input).questions
+        except ValidationError as e:
+            return self._tool_result(use, f"Invalid input for AskUserQuestion: {validation_problems(e)}", True)
+        request_id = str(workflow.uuid4())
+        self._questions[request_id] = PendingQuestion(
+            request_id=request_id, tool_use_id=use.id, questions=questions
+        )
+        self._set_state(SessionState(kind="waiting_for_user_input", request_id=request_id))
+        await workflow.wait_condition(
+            lambda: request_id in self._answers or self._interrupted or self._ending
+        )
+        del self._questions[request_id]
+        answer = self._answers.pop(request_id, None)
+        if answer is None:
+            return self._tool_result(use, "Interrupted by the user before answering.", True)
+        lines = [
+            f'"{q.question}" = "{answer.answers.get(q.question, "(no answer)")}"' for q in questions
+        ]
+        return self._tool_result(use, "The user answered:\n" + "\n".join(lines), False)
 
     async def _ask_permission(self, use: ToolUseBlock, reason: str) -> PermissionResponse | None:
         request_id = str(workflow.uuid4())
@@ -271,6 +319,16 @@ class AgentSession:
             )
         if result is None:
             return self._tool_result(use, "Interrupted by the user while the tool was running.", True)
+        if use.name == "PresentFile" and not result.is_error:
+            self._presented.append(
+                PresentedFile(
+                    file_path=posixpath.normpath(
+                        posixpath.join(self._workspace, str(use.input["file_path"]))
+                    ),
+                    file_name=use.input.get("file_name"),
+                    description=use.input.get("description"),
+                )
+            )
         return self._tool_result(use, result.content, result.is_error)
 
     def _tool_timeout(self, use: ToolUseBlock) -> timedelta:
@@ -355,7 +413,7 @@ class AgentSession:
         try:
             return model.model_validate(payload)
         except ValidationError as e:
-            self._reject(signal, f"bad payload: {e.errors(include_url=False)}")
+            self._reject(signal, f"bad payload: {validation_problems(e)}")
             return None
 
     # ---- signals ------------------------------------------------------------------------
@@ -379,7 +437,10 @@ class AgentSession:
     @workflow.signal(name="user_answer")
     def user_answer(self, payload: Any) -> None:
         if answer := self._parse("user_answer", UserAnswer, payload):
-            self._reject("user_answer", f"no pending question {answer.request_id!r}")
+            if answer.request_id not in self._questions:
+                self._reject("user_answer", f"no pending question {answer.request_id!r}")
+                return
+            self._answers[answer.request_id] = answer
 
     @workflow.signal(name="interrupt")
     def interrupt(self) -> None:
@@ -401,6 +462,9 @@ class AgentSession:
             state=self._state,
             turn=self._turn,
             pending_permissions=list(self._pending.values()),
+            pending_questions=list(self._questions.values()),
+            todos=self._todos,
+            presented_files=self._presented,
             usage=self._usage,
             title=self._config.title or self._config.prompt,
             error=self._error,

@@ -1,0 +1,41 @@
+"""Tools the session workflow carries out itself (no activity, no I/O): the worker only
+describes them to the model. Their input models live in tenure.models.interaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenure.models import AskUserQuestionInput, ToolKind, TodoWriteInput
+from tenure.tools.base import ToolContext, ToolError
+
+
+class _WorkflowTool:
+    kind: ToolKind = "read"
+
+    async def execute(self, input: Any, ctx: ToolContext) -> str:
+        raise ToolError(f"{self.name} is carried out by the session workflow, not on a worker")
+
+    name: str
+
+
+class TodoWriteTool(_WorkflowTool):
+    name = "TodoWrite"
+    input_model = TodoWriteInput
+    description = (
+        "Create and update a structured todo list for the current task. Use it for work with "
+        "three or more steps: send the whole list each time, with exactly one item "
+        "in_progress while you work, and mark items completed as soon as they are done. "
+        "The person watching the session sees the list."
+    )
+
+
+class AskUserQuestionTool(_WorkflowTool):
+    name = "AskUserQuestion"
+    input_model = AskUserQuestionInput
+    description = (
+        "Ask the user 1-4 multiple-choice questions when you need a decision or a "
+        "preference to go on. Each question has a short header (<= 12 characters) and 2-4 "
+        "options with a label and a description; set multiSelect when several options may "
+        "apply. The user may always answer in their own words instead. The session waits "
+        "for the answers, which come back as the tool result."
+    )
