@@ -18,7 +18,7 @@ class PresentFileInput(BaseModel):
 class PresentFileTool:
     name = "PresentFile"
     kind: ToolKind = "read"
-    input_model = PresentFileInput
+    input_model: type[BaseModel] = PresentFileInput
     description = (
         "Present a finished file (a report, a chart, a patch) to the person you work for. "
         "The file must exist in the workspace; the person sees it in the session's list of "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from tenure.models import AskUserQuestionInput, ToolKind, TodoWriteInput
 from tenure.tools.base import ToolContext, ToolError
 
@@ -20,7 +22,7 @@ class _WorkflowTool:
 
 class TodoWriteTool(_WorkflowTool):
     name = "TodoWrite"
-    input_model = TodoWriteInput
+    input_model: type[BaseModel] = TodoWriteInput
     description = (
         "Create and update a structured todo list for the current task. Use it for work with "
         "three or more steps: send the whole list each time, with exactly one item "
@@ -31,7 +33,7 @@ class TodoWriteTool(_WorkflowTool):
 
 class AskUserQuestionTool(_WorkflowTool):
     name = "AskUserQuestion"
-    input_model = AskUserQuestionInput
+    input_model: type[BaseModel] = AskUserQuestionInput
     description = (
         "Ask the user 1-4 multiple-choice questions when you need a decision or a "
         "preference to go on. Each question has a short header (<= 12 characters) and 2-4 "
