@@ -23,11 +23,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
-from tenure.client import AgentClient, SessionHandle, UnknownRequestError
+from tenure.client import AgentClient, SessionHandle, SessionInfo, UnknownRequestError
 from tenure.devserver import (
     DevServer,
     DevServerError,
@@ -121,6 +126,8 @@ def _explained(session_id: str | None = None) -> Iterator[None]:
         _fail(f"Temporal refused the request: {e.message}")
     except UnknownRequestError as e:
         _fail(str(e))
+    except WorkflowFailureError as e:
+        _fail(f"The session failed: {e.cause or e}")
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as e:
         _fail(f"Session {session_id} could not answer: {e}")
     except TimeoutError:
@@ -183,7 +190,8 @@ def _local_port(address: str) -> int | None:
 def _start_server_for_run(address: str) -> DevServer:
     port = _local_port(address)
     if port is None:
-        _fail(f"{_unreachable(address)[:-1]} (`tenure run` starts a server only locally).")
+        _fail(f"Cannot reach Temporal at {address}, and `tenure run` starts a server only on "
+              "a local address: start one there or set TEMPORAL_ADDRESS.")
     # The web UI goes 1000 above the gRPC port, as with `temporal server start-dev`.
     ui_port = port + 1000 if _port_is_free(port + 1000) else free_port()
     db = default_db_path()
@@ -499,9 +507,14 @@ def run(
     """Run a task as an autonomous session and follow it until it is done.
 
     If nothing listens at TEMPORAL_ADDRESS (and it is local), an embedded dev server is
-    started for the run (same database as `tenure dev`) and stopped afterwards. A worker
-    runs in this process too, unless --no-worker is given and a server was already there.
-    The first Ctrl-C interrupts the session; the second leaves it running.
+    started for the run (same database as `tenure dev`) and stopped afterwards.
+
+    A worker always runs in this process too, so the run makes progress even when no
+    other worker serves the task queue; with --no-worker and a server already there, the
+    work is left to the workers already serving the queue.
+
+    Exit code: 0 when the session ends normally, 1 on an error outcome, 130 when
+    interrupted. The first Ctrl-C interrupts the session; the second leaves it running.
     """
     address = settings.temporal_address()
     listening = is_listening(address)
@@ -605,9 +618,12 @@ def worker() -> None:
 # ---- sessions --------------------------------------------------------------------------
 
 
-async def _state_of(agents: AgentClient, session_id: str) -> str:
+async def _state_of(agents: AgentClient, session: SessionInfo) -> str:
+    """A running session's state ("?" when no worker answers); blank for the others."""
+    if session.status != "RUNNING":
+        return ""
     try:
-        status = await asyncio.wait_for(agents.get(session_id).status(), LIST_QUERY_TIMEOUT)
+        status = await asyncio.wait_for(agents.get(session.id).status(), LIST_QUERY_TIMEOUT)
     except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
         return "?"
     return status.state.kind
@@ -624,10 +640,7 @@ def sessions(
     async def go() -> list[tuple[str, str, str, str, str]]:
         agents = AgentClient(await _connect())
         found = await agents.list(limit=2**31 if all_ else LIST_LIMIT)
-        states = await asyncio.gather(*(
-            _state_of(agents, s.id) if s.status == "RUNNING" else asyncio.sleep(0, "")
-            for s in found
-        ))
+        states = await asyncio.gather(*(_state_of(agents, s) for s in found))
         return [
             (s.id, s.status.lower(), state,
              s.start_time.astimezone().strftime("%Y-%m-%d %H:%M:%S"), s.title or "")

@@ -148,10 +148,18 @@ def rule_matches(
         return _bash_matches(rule.specifier, command, granting=granting)
     for key in PATH_KEYS:
         if isinstance(tool_input.get(key), str):
-            return _path_matches(rule.specifier, tool_input[key], workspace)
-    if tool_name in READ_FAMILY:  # Glob/Grep without a path search the workspace itself
-        return _path_matches(rule.specifier, workspace, workspace)
-    return False
+            path = tool_input[key]
+            break
+    else:
+        if tool_name not in READ_FAMILY:
+            return False
+        path = workspace  # Glob/Grep without a path search the workspace
+    if tool_name in ("Glob", "Grep"):
+        # A search of a directory is covered by a rule for what is inside it.
+        return _path_matches(rule.specifier, path, workspace) or _path_matches(
+            rule.specifier, posixpath.join(path, "_"), workspace
+        )
+    return _path_matches(rule.specifier, path, workspace)
 
 
 def first_match(

@@ -7,23 +7,33 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tenure.models import SessionSetup, SessionSetupRequest, ToolInfo
+from tenure.models import SessionSetup, SessionSetupRequest, ToolInfo, WorkerPolicy
+from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
 
 
 class PrepareSessionActivity:
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(self, registry: ToolRegistry, policy: WorkerPolicy) -> None:
         self.registry = registry
+        self.policy = policy
 
     @activity.defn(name="prepare_session")
     async def prepare_session(self, request: SessionSetupRequest) -> SessionSetup:
-        """Resolve the workspace and describe the session's tools; refuse what cannot work."""
+        """Resolve the workspace, check it against the worker's roots, and describe the
+        session's tools and the worker's policy; refuse what cannot work."""
+        roots = [Path(r).expanduser().resolve() for r in self.policy.workspace_roots]
         directories = []
         for raw in [request.workspace, *request.additional_directories]:
             path = Path(raw).expanduser().resolve()
             if not path.is_dir():
                 raise ApplicationError(
                     f"Workspace {raw!r} is not a directory on worker", non_retryable=True
+                )
+            if roots and not any(path.is_relative_to(root) for root in roots):
+                raise ApplicationError(
+                    f"Workspace {raw!r} is outside this worker's workspace roots "
+                    f"({', '.join(map(str, roots))})",
+                    non_retryable=True,
                 )
             directories.append(str(path))
         unknown = [n for n in request.tools if self.registry.get(n) is None]
@@ -32,7 +42,16 @@ class PrepareSessionActivity:
                 f"Unknown tools {unknown}; this worker offers {self.registry.names()}",
                 non_retryable=True,
             )
-        tools = [ToolInfo(name=t.name, kind=t.kind) for n in request.tools if (t := self.registry.get(n))]
+        try:
+            validate_rules(request.rules)
+        except ValueError as e:
+            raise ApplicationError(str(e), non_retryable=True) from e
+        tools = [
+            ToolInfo(name=t.name, kind=t.kind) for n in request.tools if (t := self.registry.get(n))
+        ]
         return SessionSetup(
-            workspace=directories[0], additional_directories=directories[1:], tools=tools
+            workspace=directories[0],
+            additional_directories=directories[1:],
+            tools=tools,
+            policy=self.policy,
         )

@@ -9,14 +9,16 @@ from pydantic import ValidationError
 from temporalio import activity
 
 from tenure.activities.heartbeat import heartbeating
-from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult
+from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult, WorkerPolicy
 from tenure.models.validation import validation_problems
+from tenure.permissions import first_match
 from tenure.tools import ToolContext, ToolError, ToolRegistry
 
 
 class ToolCallActivity:
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(self, registry: ToolRegistry, policy: WorkerPolicy) -> None:
         self.registry = registry
+        self.policy = policy
 
     @activity.defn(name="tool_call")
     async def tool_call(self, request: ToolRequest) -> ToolResult:
@@ -27,6 +29,10 @@ class ToolCallActivity:
             return ToolResult(
                 content=f"Unknown tool {request.tool_name!r} on this worker", is_error=True
             )
+        if rule := first_match(
+            self.policy.deny, request.tool_name, request.input, request.workspace
+        ):
+            return ToolResult(content=f"Denied by this worker's policy rule {rule}.", is_error=True)
         if MALFORMED_INPUT_KEY in request.input:
             return ToolResult(
                 content=f"Invalid input for {tool.name}: the arguments were not valid JSON: "

@@ -37,6 +37,7 @@ from tenure.models.messages import (
     ToolUseBlock,
     Usage,
 )
+from tenure.models.policy import WorkerPolicy
 from tenure.models.signals import PermissionResponse, UserAnswer, UserMessage
 from tenure.models.state import (
     PendingPermission,
@@ -94,4 +95,5 @@ __all__ = [
     "Usage",
     "UserAnswer",
     "UserMessage",
+    "WorkerPolicy",
 ]

@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.models.config import PermissionRules
 from tenure.models.messages import Message, Usage
+from tenure.models.policy import WorkerPolicy
 
 ToolKind = Literal["read", "edit", "execute"]
 """`read` changes nothing (allowed in default and plan mode, retried freely); `edit` changes
@@ -22,6 +24,8 @@ class SessionSetupRequest(BaseModel):
     workspace: str
     additional_directories: list[str] = Field(default_factory=list)
     tools: list[str]
+    rules: PermissionRules = Field(default_factory=PermissionRules)
+    """The session's rules, checked for syntax."""
 
 
 class SessionSetup(BaseModel):
@@ -31,6 +35,7 @@ class SessionSetup(BaseModel):
     """The workspace as an absolute, resolved path on the worker."""
     additional_directories: list[str]
     tools: list[ToolInfo]
+    policy: WorkerPolicy = Field(default_factory=WorkerPolicy)
 
 
 class ModelRequest(BaseModel):

@@ -10,6 +10,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
 from tenure.activities import ModelCallActivity, PrepareSessionActivity, ToolCallActivity
+from tenure.models import WorkerPolicy
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
 
@@ -22,19 +23,20 @@ class AgentPlugin(SimplePlugin):
 
     `Client.connect(addr, plugins=[AgentPlugin()])` is enough for a client (and a worker
     built from that client inherits the plugin). Extra tools join the built-in ones:
-    `AgentPlugin(tools=[my_tool])`.
+    `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots.
     """
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = (), policy: WorkerPolicy | None = None) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
+        self.policy = policy or WorkerPolicy()
         super().__init__(
             "tenure.AgentPlugin",
             data_converter=pydantic_data_converter,
             workflows=[AgentSession],
             activities=[
-                PrepareSessionActivity(self.registry).prepare_session,
+                PrepareSessionActivity(self.registry, self.policy).prepare_session,
                 ModelCallActivity(self.registry).model_call,
-                ToolCallActivity(self.registry).tool_call,
+                ToolCallActivity(self.registry, self.policy).tool_call,
             ],
         )
 

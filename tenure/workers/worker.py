@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from tenure import settings
+from tenure.models import WorkerPolicy
 from tenure.tools import Tool
 from tenure.workers.plugin import AgentPlugin
 
@@ -28,14 +29,18 @@ async def connect(address: str | None = None, namespace: str | None = None) -> C
 
 
 def build_worker(
-    client: Client, *, task_queue: str | None = None, tools: Iterable[Tool] = ()
+    client: Client,
+    *,
+    task_queue: str | None = None,
+    tools: Iterable[Tool] = (),
+    policy: WorkerPolicy | None = None,
 ) -> Worker:
     """A worker that runs AgentSession workflows and their activities (for a client made
     by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`)."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue(),
-        plugins=[AgentPlugin(tools)],
+        plugins=[AgentPlugin(tools, policy)],
     )
 
 

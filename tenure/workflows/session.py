@@ -113,6 +113,7 @@ class AgentSession:
                     workspace=config.workspace,
                     additional_directories=config.additional_directories,
                     tools=config.tools,
+                    rules=config.permissions,
                 ),
                 result_type=SessionSetup,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -360,8 +361,14 @@ class AgentSession:
         return {t.name: t.kind for t in self._setup.tools} if self._setup else {}
 
     def _rules(self) -> PermissionRules:
+        """The session's rules joined with the worker's policy, which they cannot loosen."""
         rules = self._config.permissions
-        return rules.model_copy(update={"allow": [*rules.allow, *self._session_rules]})
+        policy = self._setup.policy if self._setup else None
+        return PermissionRules(
+            allow=[*(policy.allow if policy else []), *rules.allow, *self._session_rules],
+            ask=rules.ask,
+            deny=[*(policy.deny if policy else []), *rules.deny],
+        )
 
     def _tool_result(self, use: ToolUseBlock, content: str, is_error: bool) -> ToolResultBlock:
         return ToolResultBlock(tool_use_id=use.id, content=content, is_error=is_error)

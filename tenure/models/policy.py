@@ -1,0 +1,15 @@
+"""The worker's own policy: rules and workspace roots that no session can widen."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WorkerPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    allow: list[str] = Field(default_factory=list)
+    """Allow rules for every session on this worker (a session's deny rules still win)."""
+    deny: list[str] = Field(default_factory=list)
+    """Deny rules for every session; `tool_call` checks them again before running a tool."""
+    workspace_roots: list[str] = Field(default_factory=list)
+    """Directories a session's workspace must be inside; empty means anywhere."""
