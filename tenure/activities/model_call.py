@@ -9,14 +9,16 @@ from temporalio.exceptions import ApplicationError
 
 from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
+from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import ModelCallInput, ModelRequest, ModelResponse
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
 
 
 class ModelCallActivity:
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(self, registry: ToolRegistry, context: list[ContextInjector]) -> None:
         self.registry = registry
+        self.context = context
         self.transcripts = TranscriptCache()
 
     @activity.defn(name="model_call")
@@ -32,9 +34,15 @@ class ModelCallActivity:
                 messages = await self.transcripts.messages(
                     call.session_id, call.run_id, call.transcript_length
                 )
+                context = await gather_context(
+                    self.context, ContextRequest(call.session_id, call.workspace, call.turn)
+                )
                 request = ModelRequest(
                     messages=messages,
-                    **call.model_dump(exclude={"session_id", "run_id", "transcript_length"}),
+                    context=context,
+                    **call.model_dump(
+                        exclude={"session_id", "run_id", "transcript_length", "workspace"}
+                    ),
                     session_id=call.session_id,
                 )
                 return await provider.complete(

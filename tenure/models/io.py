@@ -47,6 +47,8 @@ class ModelRequest(BaseModel):
     max_tokens: int
     turn: int
     session_id: str
+    context: list[str] = Field(default_factory=list)
+    """Fresh context from the worker's injectors; sent after the cached prefix, never stored."""
 
 
 class ModelCallInput(BaseModel):
@@ -57,6 +59,7 @@ class ModelCallInput(BaseModel):
     session_id: str
     run_id: str
     transcript_length: int
+    workspace: str
     model: str
     system_prompt: str | None
     tools: list[str]

@@ -87,7 +87,7 @@ class AnthropicProvider:
                 model=self.model,
                 max_tokens=request.max_tokens,
                 system=_system(request.system_prompt) or anthropic.omit,
-                messages=_messages(request.messages),
+                messages=_messages(request.messages, request.context),
                 tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
                 stream=True,
             )
@@ -134,15 +134,24 @@ def _system(prompt: str | None) -> list[TextBlockParam]:
     return [{"type": "text", "text": prompt, "cache_control": {"type": "ephemeral"}}]
 
 
-def _messages(messages: list[Message]) -> list[MessageParam]:
+def _messages(messages: list[Message], context: list[str]) -> list[MessageParam]:
     """The conversation as API dicts, with a cache breakpoint on the newest cacheable block,
-    so each call reads the previous prefix from the cache and writes the longer one."""
+    so each call reads the previous prefix from the cache and writes the longer one.
+
+    Injected context goes after that breakpoint, in the last (user) message, so it never
+    enters the cached prefix and the next call's prefix still matches.
+    """
     params = [m.model_dump(exclude_none=True) for m in messages]
     for block in reversed(params[-1]["content"] if params else []):
         # The API refuses cache_control on thinking blocks and on empty text blocks.
         if block["type"] != "thinking" and block.get("text", True):
             block["cache_control"] = {"type": "ephemeral"}
             break
+    if params and context:
+        params[-1]["content"].extend(
+            {"type": "text", "text": f"<system-reminder>\n{text}\n</system-reminder>"}
+            for text in context
+        )
     return cast(list[MessageParam], params)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import codecs
 import os
 import signal
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,11 @@ class BashInput(BaseModel):
         default=None,
         description="What the command does, in 5-10 words, e.g. 'Run the unit tests'.",
     )
+    run_in_background: bool = Field(
+        default=False,
+        description="Start the command in the background and return at once with a job id; "
+        "read its output with BashOutput and stop it with KillShell.",
+    )
 
 
 class BashTool:
@@ -58,36 +64,25 @@ class BashTool:
         "- Quote paths that contain spaces. Chain dependent commands with &&; use ; only when "
         "later commands should run even if earlier ones fail.\n"
         "- Prefer Read, Glob, Grep, Edit and Write over cat, find, grep, sed and echo >.\n"
-        "- A background process (`cmd &`) must redirect its output (`> log 2>&1 &`); otherwise "
-        "it is cut off from the output when the command returns."
+        "- For servers, watchers and long builds, set run_in_background: the call returns at "
+        "once with a job id (bash_N); read the job's new output with BashOutput and stop it with "
+        "KillShell. timeout_ms does not apply to background jobs; they run until they exit, are "
+        "killed, or the session ends. Do not use `&` for this.\n"
+        "- A background process started with `cmd &` must redirect its output "
+        "(`> log 2>&1 &`); otherwise it is cut off from the output when the command returns."
     )
 
     async def execute(self, input: BashInput, ctx: ToolContext) -> str:
-        out, err = _Capture(), _Capture()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                "bash",
-                "-c",
-                input.command,
-                cwd=ctx.workspace,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                start_new_session=True,
-            )
-        except OSError as e:
-            os.close(out_r)
-            os.close(err_r)
-            raise ToolError(f"Could not start bash: {e}") from None
-        finally:
-            os.close(out_w)
-            os.close(err_w)
+        if input.run_in_background:
+            # Imported here: bash_jobs builds on this module's process helpers.
+            from tenure.tools.bash_jobs import background_jobs
 
+            return await background_jobs.start(input.command, ctx)
+        out, err = _Capture(), _Capture()
+        proc, out_r, err_r = await start_bash(input.command, ctx)
         readers = [
-            asyncio.create_task(_drain(out_r, out)),
-            asyncio.create_task(_drain(err_r, err)),
+            asyncio.create_task(drain_pipe(out_r, out)),
+            asyncio.create_task(drain_pipe(err_r, err)),
         ]
         timed_out = False
         try:
@@ -95,17 +90,17 @@ class BashTool:
                 await asyncio.wait_for(proc.wait(), input.timeout_ms / 1000)
             except TimeoutError:
                 timed_out = True
-                await _kill_group(proc)
+                await kill_group(proc)
             _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE_S)
         except asyncio.CancelledError:
             if proc.returncode is None:
-                await _kill_group(proc)
+                await kill_group(proc)
             raise
         finally:
             for reader in readers:
                 reader.cancel()
 
-        text = _format(out.text(), err.text())
+        text = format_output(out.text(), err.text())
         if pending:
             text += "\n[a background process still held the output open; stopped reading it]"
         if timed_out:
@@ -118,6 +113,40 @@ class BashTool:
         if code < 0:
             return f"{text}\n[killed by signal {signal.Signals(-code).name}]"
         return f"{text}\n[exit code {code}{'' if code == 0 else ': the command failed'}]"
+
+
+async def start_bash(
+    command: str, ctx: ToolContext
+) -> tuple[asyncio.subprocess.Process, int, int]:
+    """Start `bash -c command` in the workspace, in its own process group, with stdin from
+    /dev/null. Returns the process and the read ends of its stdout and stderr pipes."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            command,
+            cwd=ctx.workspace,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=err_w,
+            start_new_session=True,
+        )
+    except OSError as e:
+        os.close(out_r)
+        os.close(err_r)
+        raise ToolError(f"Could not start bash: {e}") from None
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+    return proc, out_r, err_r
+
+
+class OutputSink(Protocol):
+    def feed(self, data: bytes, final: bool = False) -> None:
+        """Take the next bytes of the stream; `final` once it has closed."""
+        ...
 
 
 class _Capture:
@@ -144,8 +173,8 @@ class _Capture:
         return kept
 
 
-async def _drain(fd: int, capture: _Capture) -> None:
-    """Read a pipe into capture until it closes; cancelling closes the pipe."""
+async def drain_pipe(fd: int, sink: OutputSink) -> None:
+    """Read a pipe into sink until it closes; cancelling closes the pipe."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     transport, _ = await loop.connect_read_pipe(
@@ -153,26 +182,26 @@ async def _drain(fd: int, capture: _Capture) -> None:
     )
     try:
         while chunk := await reader.read(65536):
-            capture.feed(chunk)
-        capture.feed(b"", final=True)
+            sink.feed(chunk)
+        sink.feed(b"", final=True)
     finally:
         transport.close()
 
 
-async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+async def kill_group(proc: asyncio.subprocess.Process) -> None:
     """SIGTERM the process's whole group; SIGKILL whatever is left after a grace period."""
-    _signal_group(proc.pid, signal.SIGTERM)
+    signal_group(proc.pid, signal.SIGTERM)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + KILL_GRACE_S
     try:
-        while loop.time() < deadline and _signal_group(proc.pid, 0):
+        while loop.time() < deadline and signal_group(proc.pid, 0):
             await asyncio.sleep(0.02)
     finally:
-        _signal_group(proc.pid, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
     await proc.wait()
 
 
-def _signal_group(pgid: int, sig: int) -> bool:
+def signal_group(pgid: int, sig: int) -> bool:
     """Send sig to the process group; False when the group no longer exists."""
     try:
         os.killpg(pgid, sig)
@@ -181,8 +210,9 @@ def _signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def _format(stdout: str, stderr: str) -> str:
+def format_output(stdout: str, stderr: str, empty: str = "(no output)") -> str:
+    """stdout, then stderr after a [stderr] line; `empty` when there is neither."""
     parts = [stdout.rstrip("\n")] if stdout else []
     if stderr:
         parts.append("[stderr]\n" + stderr.rstrip("\n"))
-    return "\n".join(parts) if parts else "(no output)"
+    return "\n".join(parts) if parts else empty

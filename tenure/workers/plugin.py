@@ -10,6 +10,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
 from tenure.activities import ModelCallActivity, PrepareSessionActivity, ToolCallActivity
+from tenure.context import ContextInjector
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
@@ -23,10 +24,16 @@ class AgentPlugin(SimplePlugin):
 
     `Client.connect(addr, plugins=[AgentPlugin()])` is enough for a client (and a worker
     built from that client inherits the plugin). Extra tools join the built-in ones:
-    `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots.
+    `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots;
+    `context` lists the injectors that add fresh context to every model call.
     """
 
-    def __init__(self, tools: Iterable[Tool] = (), policy: WorkerPolicy | None = None) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Tool] = (),
+        policy: WorkerPolicy | None = None,
+        context: Iterable[ContextInjector] = (),
+    ) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
         self.policy = policy or WorkerPolicy()
         super().__init__(
@@ -35,7 +42,7 @@ class AgentPlugin(SimplePlugin):
             workflows=[AgentSession],
             activities=[
                 PrepareSessionActivity(self.registry, self.policy).prepare_session,
-                ModelCallActivity(self.registry).model_call,
+                ModelCallActivity(self.registry, list(context)).model_call,
                 ToolCallActivity(self.registry, self.policy).tool_call,
             ],
         )

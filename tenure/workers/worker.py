@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from tenure import settings
+from tenure.context import ContextInjector
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool
 from tenure.workers.plugin import AgentPlugin
@@ -34,13 +35,14 @@ def build_worker(
     task_queue: str | None = None,
     tools: Iterable[Tool] = (),
     policy: WorkerPolicy | None = None,
+    context: Iterable[ContextInjector] = (),
 ) -> Worker:
     """A worker that runs AgentSession workflows and their activities (for a client made
     by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`)."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue(),
-        plugins=[AgentPlugin(tools, policy)],
+        plugins=[AgentPlugin(tools, policy, context)],
     )
 
 

@@ -187,6 +187,7 @@ class AgentSession:
                 session_id=workflow.info().workflow_id,
                 run_id=workflow.info().run_id,
                 transcript_length=len(self._messages),
+                workspace=self._workspace,
                 model=model,
                 system_prompt=self._config.system_prompt,
                 tools=self._config.tools,
