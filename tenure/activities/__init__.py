@@ -2,6 +2,7 @@
 
 from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
+from tenure.activities.run_hooks import HooksActivity
 from tenure.activities.tool_call import ToolCallActivity
 
-__all__ = ["ModelCallActivity", "PrepareSessionActivity", "ToolCallActivity"]
+__all__ = ["HooksActivity", "ModelCallActivity", "PrepareSessionActivity", "ToolCallActivity"]

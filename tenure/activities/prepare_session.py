@@ -7,15 +7,18 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tenure.models import SessionSetup, SessionSetupRequest, ToolInfo, WorkerPolicy
+from tenure.models import HookSpec, SessionSetup, SessionSetupRequest, ToolInfo, WorkerPolicy
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
 
 
 class PrepareSessionActivity:
-    def __init__(self, registry: ToolRegistry, policy: WorkerPolicy) -> None:
+    def __init__(
+        self, registry: ToolRegistry, policy: WorkerPolicy, hooks: list[HookSpec]
+    ) -> None:
         self.registry = registry
         self.policy = policy
+        self.hooks = hooks
 
     @activity.defn(name="prepare_session")
     async def prepare_session(self, request: SessionSetupRequest) -> SessionSetup:
@@ -54,4 +57,5 @@ class PrepareSessionActivity:
             additional_directories=directories[1:],
             tools=tools,
             policy=self.policy,
+            hooks=self.hooks,
         )

@@ -7,6 +7,7 @@ from tenure.models.config import (
     SessionConfig,
     SessionMode,
 )
+from tenure.models.hooks import TOOL_EVENTS, HookEvent, HookInput, HookResult, HookSpec
 from tenure.models.interaction import (
     AskUserQuestionInput,
     PendingQuestion,
@@ -53,6 +54,11 @@ from tenure.models.state import (
 )
 
 __all__ = [
+    "TOOL_EVENTS",
+    "HookEvent",
+    "HookInput",
+    "HookResult",
+    "HookSpec",
     "AskUserQuestionInput",
     "PendingQuestion",
     "PresentedFile",

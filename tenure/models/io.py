@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tenure.models.config import PermissionRules
+from tenure.models.hooks import HookSpec
 from tenure.models.messages import Message, Usage
 from tenure.models.policy import WorkerPolicy
 
@@ -36,6 +37,7 @@ class SessionSetup(BaseModel):
     additional_directories: list[str]
     tools: list[ToolInfo]
     policy: WorkerPolicy = Field(default_factory=WorkerPolicy)
+    hooks: list[HookSpec] = Field(default_factory=list)
 
 
 class ModelRequest(BaseModel):

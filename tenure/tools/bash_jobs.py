@@ -81,6 +81,9 @@ class BackgroundJob:
     readers: list[asyncio.Task[None]]
     killed: bool = False
     """Whether KillShell (or the end of the session) killed it."""
+    group_killed: bool = False
+    """Whether its process group got SIGKILL: nothing in it can still run (though zombies of
+    its orphans may linger until PID 1 reaps them)."""
 
     @property
     def running(self) -> bool:
@@ -98,12 +101,13 @@ class BackgroundJob:
 
     def has_live_processes(self) -> bool:
         """Whether bash, or anything left in its process group, is still alive."""
-        return self.running or signal_group(self.process.pid, 0)
+        return self.running or (not self.group_killed and signal_group(self.process.pid, 0))
 
     async def kill(self) -> None:
         """SIGTERM the whole process group, then SIGKILL what is left after a grace period."""
         self.killed = self.killed or self.running
         await kill_group(self.process)
+        self.group_killed = True
         await asyncio.wait(self.readers, timeout=DRAIN_GRACE_S)
 
     async def read(self, pattern: re.Pattern[str] | None) -> str:

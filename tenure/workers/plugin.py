@@ -9,8 +9,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
-from tenure.activities import ModelCallActivity, PrepareSessionActivity, ToolCallActivity
+from tenure.activities import HooksActivity, ModelCallActivity, PrepareSessionActivity, ToolCallActivity
 from tenure.context import ContextInjector
+from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
@@ -25,7 +26,8 @@ class AgentPlugin(SimplePlugin):
     `Client.connect(addr, plugins=[AgentPlugin()])` is enough for a client (and a worker
     built from that client inherits the plugin). Extra tools join the built-in ones:
     `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots;
-    `context` lists the injectors that add fresh context to every model call.
+    `context` lists the injectors that add fresh context to every model call; `hooks`
+    the callables (or command hooks) that see and steer sessions at fixed events.
     """
 
     def __init__(
@@ -33,15 +35,20 @@ class AgentPlugin(SimplePlugin):
         tools: Iterable[Tool] = (),
         policy: WorkerPolicy | None = None,
         context: Iterable[ContextInjector] = (),
+        hooks: Iterable[Hook] = (),
     ) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
         self.policy = policy or WorkerPolicy()
+        hooks = list(hooks)
         super().__init__(
             "tenure.AgentPlugin",
             data_converter=pydantic_data_converter,
             workflows=[AgentSession],
             activities=[
-                PrepareSessionActivity(self.registry, self.policy).prepare_session,
+                PrepareSessionActivity(
+                    self.registry, self.policy, [h.spec for h in hooks]
+                ).prepare_session,
+                HooksActivity(hooks).run_hooks,
                 ModelCallActivity(self.registry, list(context)).model_call,
                 ToolCallActivity(self.registry, self.policy).tool_call,
             ],

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from tenure import settings
 from tenure.context import ContextInjector
+from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool
 from tenure.workers.plugin import AgentPlugin
@@ -36,13 +37,14 @@ def build_worker(
     tools: Iterable[Tool] = (),
     policy: WorkerPolicy | None = None,
     context: Iterable[ContextInjector] = (),
+    hooks: Iterable[Hook] = (),
 ) -> Worker:
     """A worker that runs AgentSession workflows and their activities (for a client made
     by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`)."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue(),
-        plugins=[AgentPlugin(tools, policy, context)],
+        plugins=[AgentPlugin(tools, policy, context, hooks)],
     )
 
 

@@ -22,6 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from tenure.models import (
         AskUserQuestionInput,
         ContentBlock,
+        HookEvent,
+        HookInput,
+        HookResult,
         Message,
         ModelCallInput,
         ModelResponse,
@@ -53,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
         UserMessage,
     )
     from tenure.models.validation import validation_problems
-    from tenure.permissions import decide, session_rule
+    from tenure.permissions import Decision, decide, session_rule
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 MODEL_RETRY = RetryPolicy(
@@ -101,6 +104,8 @@ class AgentSession:
         self._interrupted = False
         self._ending = False
         self._setup: SessionSetup | None = None
+        self._hook_context: list[str] = []
+        """Context from hooks, added to the next user message the model sees."""
 
     # ---- the loop ---------------------------------------------------------------------
 
@@ -124,6 +129,8 @@ class AgentSession:
             return self._fail(f"The session could not start: {_failure_message(e)}")
         if config.prompt:
             self._inbox.append(config.prompt)
+        if started := await self._hook("SessionStart"):
+            self._hook_context += started.additional_context
 
         stop_reason: StopReason = "end_turn"
         while True:
@@ -140,11 +147,13 @@ class AgentSession:
                     return self._fail(str(e))
                 self._record_error(str(e))
                 continue
+            await self._hook("TurnComplete")
             if self._ending:
                 stop_reason = "ended"
                 break
             if config.mode == "autonomous" and not self._inbox:
                 break
+        await self._hook("SessionEnd")
         self._set_state(SessionState(kind="done"))
         return self._outcome(stop_reason)
 
@@ -153,7 +162,10 @@ class AgentSession:
         stops asking for tools, max_turns is reached, or a person interrupts."""
         self._interrupted = False
         self._error = None
-        self._add_user_content([TextBlock(text=t) for t in self._take_inbox()])
+        prompts = await self._submit_prompts()
+        if not prompts:
+            return "end_turn"
+        self._add_user_content(prompts)
         for _ in range(self._config.max_turns):
             self._turn += 1
             self._set_state(SessionState(kind="processing"))
@@ -162,6 +174,10 @@ class AgentSession:
                 return "interrupted"
             self._messages.append(response.message)
             self._usage += response.usage
+            if answered := await self._hook(
+                "PostAssistantResponse", assistant_text=response.message.text
+            ):
+                self._hook_context += answered.additional_context
             tool_uses = response.message.tool_uses
             if not tool_uses:
                 return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
@@ -169,12 +185,60 @@ class AgentSession:
             for use in tool_uses:
                 results.append(await self._run_tool(use))
             # Messages that arrived during the batch steer the next model call.
-            steering: list[ContentBlock] = [TextBlock(text=t) for t in self._take_inbox()]
-            self._add_user_content(results + steering)
+            self._add_user_content(results + await self._submit_prompts())
             if self._interrupted or self._ending:
                 return "interrupted"
         workflow.logger.info("Stopped after %d model calls (max_turns)", self._config.max_turns)
         return "max_turns"
+
+    async def _submit_prompts(self) -> list[ContentBlock]:
+        """The queued user messages as content blocks, each through the UserPromptSubmit
+        hooks (which may block, rewrite or add context), with pending hook context first.
+        Empty when no message survives."""
+        prompts: list[ContentBlock] = []
+        for text in self._take_inbox():
+            hook = await self._hook("UserPromptSubmit", prompt=text)
+            if hook and hook.decision == "deny":
+                self._error = f"A hook blocked the message: {hook.reason or 'no reason given'}"
+                workflow.logger.warning(self._error)
+                continue
+            if hook and hook.updated_prompt is not None:
+                text = hook.updated_prompt
+            prompts.append(TextBlock(text=text))
+            prompts += [TextBlock(text=c) for c in (hook.additional_context if hook else [])]
+        if not prompts:
+            return []
+        context: list[ContentBlock] = [TextBlock(text=c) for c in self._hook_context]
+        self._hook_context = []
+        return context + prompts
+
+    async def _hook(self, event: HookEvent, **fields: Any) -> HookResult | None:
+        """Run the worker's hooks for an event, or nothing (no round trip) when none is
+        registered for it. A hook that fails is logged; before a tool it blocks the call."""
+        tool_name = fields.get("tool_name")
+        if not self._setup or not any(h.applies(event, tool_name) for h in self._setup.hooks):
+            return None
+        try:
+            result: HookResult = await workflow.execute_activity(
+                "run_hooks",
+                HookInput(
+                    event=event,
+                    session_id=workflow.info().workflow_id,
+                    workspace=self._workspace,
+                    turn=self._turn,
+                    **fields,
+                ),
+                result_type=HookResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=READ_TOOL_RETRY,
+                summary=f"hooks · {event}" + (f" · {tool_name}" if tool_name else ""),
+            )
+        except ActivityError as e:
+            workflow.logger.warning("%s hooks failed: %s", event, _failure_message(e))
+            if event != "PreToolUse":
+                return None
+            return HookResult(decision="deny", reason=f"a hook failed: {_failure_message(e)}")
+        return result
 
     # ---- model calls --------------------------------------------------------------------
 
@@ -213,6 +277,13 @@ class AgentSession:
         kind = self._tool_kinds().get(use.name)
         if kind is None:
             return self._tool_result(use, f"Tool {use.name!r} is not available in this session.", True)
+        hook = await self._hook(
+            "PreToolUse", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
+        )
+        if hook and hook.decision == "deny":
+            return self._tool_result(use, f"Blocked by a hook: {hook.reason or 'no reason given'}", True)
+        if hook and hook.updated_input is not None:
+            use = use.model_copy(update={"input": hook.updated_input})
         decision = decide(
             tool_name=use.name,
             tool_input=use.input,
@@ -221,6 +292,9 @@ class AgentSession:
             rules=self._rules(),
             workspace=self._workspace,
         )
+        if hook and hook.decision and decision.verdict != "deny":
+            # A hook may ask or allow, but never overrides a deny.
+            decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
         if decision.verdict == "deny":
             return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
         if decision.verdict == "ask":
@@ -233,10 +307,25 @@ class AgentSession:
             if response.scope == "session":
                 self._session_rules.append(session_rule(use.name, use.input))
         if use.name == "TodoWrite":
-            return self._write_todos(use)
-        if use.name == "AskUserQuestion":
-            return await self._ask_user(use)
-        return await self._execute_tool(use, kind)
+            result = self._write_todos(use)
+        elif use.name == "AskUserQuestion":
+            result = await self._ask_user(use)
+        else:
+            result = await self._execute_tool(use, kind)
+        context = hook.additional_context if hook else []
+        if after := await self._hook(
+            "PostToolUseFailure" if result.is_error else "PostToolUse",
+            tool_name=use.name,
+            tool_use_id=use.id,
+            tool_input=use.input,
+            tool_output=result.content,
+        ):
+            if after.updated_output is not None:
+                result.content = after.updated_output
+            context = [*context, *after.additional_context]
+        if context:
+            result.content = "\n\n".join([result.content, *context])
+        return result
 
     # ---- tools the workflow handles itself ----------------------------------------------
 

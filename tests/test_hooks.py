@@ -1,0 +1,234 @@
+"""Hooks on the worker: every event, every decision, how they combine, command hooks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from conftest import ScriptWriter, state_is, text, tool_use, wait_for
+from tenure import AgentClient, SessionConfig, SessionHandle
+from tenure.hooks import Hook, command_hooks
+from tenure.models import HookInput, HookResult
+from tenure.workers import build_worker
+
+Recorded = list[tuple[str, str | None]]
+
+
+async def bash_guard(event: HookInput) -> HookResult | None:
+    command = (event.tool_input or {}).get("command", "")
+    if "rm -rf" in command or "CONFLICT" in command:
+        return HookResult(decision="deny", reason="rm -rf is not allowed here")
+    if "ASK" in command:
+        return HookResult(decision="ask", reason="the hook wants a human")
+    if "REWRITE" in command:
+        return HookResult(updated_input={"command": "echo rewritten"})
+    if "ALLOW" in command:
+        return HookResult(decision="allow", additional_context=["pre-context"])
+    return None
+
+
+async def lenient(event: HookInput) -> HookResult:
+    return HookResult(decision="allow")
+
+
+async def post_read(event: HookInput) -> HookResult | None:
+    if "SHOUT" in (event.tool_input or {}).get("file_path", ""):
+        return HookResult(updated_output=(event.tool_output or "").upper(),
+                          additional_context=["post-context"])
+    return None
+
+
+async def prompt_filter(event: HookInput) -> HookResult | None:
+    prompt = event.prompt or ""
+    if "secret" in prompt:
+        return HookResult(decision="deny", reason="no secrets in prompts")
+    if prompt.startswith("rewrite:"):
+        return HookResult(updated_prompt=prompt.removeprefix("rewrite:").strip(),
+                          additional_context=["prompt-context"])
+    return None
+
+
+async def start_context(event: HookInput) -> HookResult:
+    return HookResult(additional_context=["start-context"])
+
+
+@pytest.fixture
+async def hooked(temporal_client: Client) -> AsyncIterator[tuple[AgentClient, Recorded]]:
+    recorded: Recorded = []
+
+    async def record(event: HookInput) -> None:
+        recorded.append((event.event, event.tool_name))
+
+    hooks = [Hook("PreToolUse", bash_guard, matcher="Bash"),
+             Hook("PreToolUse", lenient, matcher="^Bash$"),
+             Hook("PostToolUse", post_read, matcher="Read|Write"),
+             Hook("UserPromptSubmit", prompt_filter),
+             Hook("SessionStart", start_context)]
+    hooks += [Hook(e, record) for e in ("PreToolUse", "PostToolUse", "PostToolUseFailure",  # type: ignore[arg-type]
+                                        "UserPromptSubmit", "PostAssistantResponse",
+                                        "TurnComplete", "SessionStart", "SessionEnd")]
+    queue = f"hooks-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_client, task_queue=queue, hooks=hooks):
+        yield AgentClient(temporal_client, task_queue=queue), recorded
+
+
+def start(agents: AgentClient, model: str, workspace: Path, **fields: object):  # type: ignore[no-untyped-def]
+    return agents.start(SessionConfig(model=model, workspace=str(workspace), **fields))  # type: ignore[arg-type]
+
+
+async def results(handle: SessionHandle, index: int = 2) -> list[tuple[str, bool]]:
+    message = (await handle.transcript()).messages[index]
+    return [(b.content, b.is_error) for b in message.content if b.type == "tool_result"]
+
+
+async def test_pre_tool_use_decisions(
+    hooked: tuple[AgentClient, Recorded], script: ScriptWriter, workspace: Path
+) -> None:
+    agents, _ = hooked
+    (workspace / "data").mkdir()
+    model = script([
+        [tool_use("Bash", {"command": "rm -rf data"}),
+         tool_use("Bash", {"command": "echo CONFLICT"}),
+         tool_use("Bash", {"command": "echo ALLOW"}),
+         tool_use("Bash", {"command": "echo REWRITE"})],
+        [text("done")],
+    ])
+    handle = await start(agents, model, workspace, prompt="go", mode="autonomous")
+    await handle.result()
+    rm, conflict, allowed, rewritten = await results(handle)
+    assert rm == ("Blocked by a hook: rm -rf is not allowed here", True)
+    assert conflict[1] and "rm -rf is not allowed" in conflict[0]  # deny beats another's allow
+    assert not allowed[1] and "ALLOW" in allowed[0] and "pre-context" in allowed[0]
+    assert not rewritten[1] and "rewritten" in rewritten[0] and "REWRITE" not in rewritten[0]
+    assert (workspace / "data").is_dir()
+
+
+async def test_hook_allow_does_not_override_a_deny_rule_and_ask_beats_bypass(
+    hooked: tuple[AgentClient, Recorded], script: ScriptWriter, workspace: Path
+) -> None:
+    agents, _ = hooked
+    model = script([
+        [tool_use("Bash", {"command": "echo ALLOW"}), tool_use("Bash", {"command": "echo ASK"})],
+        [text("done")],
+    ])
+    handle = await start(agents, model, workspace, prompt="go", mode="autonomous",
+                         permission_mode="bypassPermissions",
+                         permissions={"deny": ["Bash(echo ALLOW)"]})
+    status = await wait_for(handle, state_is("waiting_for_permission"))
+    [pending] = status.pending_permissions
+    assert pending.input["command"] == "echo ASK" and pending.reason == "the hook wants a human"
+    await handle.approve(pending.request_id)
+    await handle.result()
+    denied, asked = await results(handle)
+    assert denied[1] and "Bash(echo ALLOW)" in denied[0]
+    assert not asked[1] and "ASK" in asked[0]
+
+
+async def test_post_tool_use_rewrites_output_and_failure_event_fires(
+    hooked: tuple[AgentClient, Recorded], script: ScriptWriter, workspace: Path
+) -> None:
+    agents, recorded = hooked
+    (workspace / "SHOUT.txt").write_text("quiet words")
+    model = script([
+        [tool_use("Read", {"file_path": "SHOUT.txt"}), tool_use("Read", {"file_path": "nope.txt"})],
+        [text("done")],
+    ])
+    handle = await start(agents, model, workspace, prompt="go", mode="autonomous")
+    await handle.result()
+    shouted, missing = await results(handle)
+    assert "QUIET WORDS" in shouted[0] and shouted[0].endswith("post-context")
+    assert missing[1]
+    assert ("PostToolUse", "Read") in recorded and ("PostToolUseFailure", "Read") in recorded
+
+
+async def test_prompt_hooks_and_session_events(
+    hooked: tuple[AgentClient, Recorded], script: ScriptWriter, workspace: Path
+) -> None:
+    agents, recorded = hooked
+    handle = await start(agents, script([[text("one")], [text("two")]]), workspace,
+                         prompt="rewrite: hello")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 1)
+    await handle.send("my secret is 42")
+    status = await wait_for(handle, lambda s: s.error is not None)
+    assert status.error == "A hook blocked the message: no secrets in prompts"
+    assert status.turn == 1
+    await handle.end()
+    await handle.result()
+    [first, _] = (await handle.transcript()).messages
+    assert [b.text for b in first.content if b.type == "text"] == ["start-context", "hello", "prompt-context"]
+    events = [e for e, _ in recorded]
+    for event in ("SessionStart", "UserPromptSubmit", "PostAssistantResponse", "TurnComplete", "SessionEnd"):
+        assert event in events
+    assert events.index("SessionStart") < events.index("PostAssistantResponse") < events.index("SessionEnd")
+    assert "secret" not in (await handle.transcript()).model_dump_json()
+
+
+async def test_no_hook_no_round_trip(
+    agent_client: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    """The shared test worker has no hooks: its sessions never schedule run_hooks."""
+    handle = await start(agent_client, script([[tool_use("Glob", {"pattern": "*"})], [text("x")]]),
+                         workspace, prompt="go", mode="autonomous")
+    await handle.result()
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
+                 async for e in handle.workflow.fetch_history_events()
+                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert scheduled == ["prepare_session", "model_call", "tool_call", "model_call"]
+
+
+async def test_command_hooks_in_claude_code_settings_format(
+    temporal_client: Client, script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    guard = tmp_path / "guard.sh"
+    guard.write_text(
+        "#!/bin/sh\n"
+        "input=$(cat)\n"
+        "echo \"$input\" >> \"$HOOK_LOG\"\n"
+        "case \"$input\" in\n"
+        "  *'rm -rf'*) echo 'rm -rf blocked by guard.sh' >&2; exit 2;;\n"
+        "  *DENYJSON*) echo '{\"hookSpecificOutput\": {\"hookEventName\": \"PreToolUse\","
+        " \"permissionDecision\": \"deny\", \"permissionDecisionReason\": \"json says no\"}}';;\n"
+        "  *FIXME*) echo '{\"hookSpecificOutput\": {\"updatedInput\": {\"command\": \"echo fixed\"}}}';;\n"
+        "esac\n"
+    )
+    guard.chmod(0o755)
+    log = tmp_path / "hook.log"
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"hooks": {
+        "PreToolUse": [{"matcher": "Bash", "hooks": [
+            {"type": "command", "command": f"HOOK_LOG={log} {guard}"}]}],
+        "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo 'Today is a holiday.'"}]}],
+    }}))
+    queue = f"cmdhooks-{uuid.uuid4().hex[:8]}"
+    model = script([
+        [tool_use("Bash", {"command": "rm -rf /tmp/x"}), tool_use("Bash", {"command": "echo DENYJSON"}),
+         tool_use("Bash", {"command": "echo FIXME"})],
+        [text("done")],
+    ])
+    async with build_worker(temporal_client, task_queue=queue, hooks=command_hooks(settings)):
+        agents = AgentClient(temporal_client, task_queue=queue)
+        handle = await start(agents, model, workspace, prompt="go", mode="autonomous",
+                             permission_mode="bypassPermissions")
+        await handle.result()
+        blocked, json_denied, fixed = await results(handle)
+        first = (await handle.transcript()).messages[0]
+    assert blocked == ("Blocked by a hook: rm -rf blocked by guard.sh", True)
+    assert json_denied == ("Blocked by a hook: json says no", True)
+    assert not fixed[1] and "fixed" in fixed[0] and "FIXME" not in fixed[0]
+    assert [b.text for b in first.content if b.type == "text"] == ["go", "Today is a holiday."]
+    payload = json.loads(log.read_text().splitlines()[0])
+    assert payload["hook_event_name"] == "PreToolUse" and payload["tool_name"] == "Bash"
+    assert payload["tool_input"] == {"command": "rm -rf /tmp/x"} and payload["cwd"] == str(workspace)
+
+
+def test_bad_hook_registrations_are_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown hook event"):
+        Hook("BeforeLunch", lenient)  # type: ignore[arg-type]
+    with pytest.raises(Exception):
+        Hook("PreToolUse", lenient, matcher="(")
