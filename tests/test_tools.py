@@ -89,12 +89,16 @@ MINIMAL_INPUTS = {
     "Bash": {"command": "true"},
     "Glob": {"pattern": "*"},
     "Grep": {"pattern": "x"},
+    "TodoWrite": {"todos": []},
+    "AskUserQuestion": {"questions": [{"question": "Q?", "header": "H", "options": [
+        {"label": "a"}, {"label": "b"}]}]},
+    "PresentFile": {"file_path": "a"},
 }
 
 
 def test_builtin_tools_are_the_default_tools() -> None:
     tools = builtin_tools()
-    assert [t.name for t in tools] == DEFAULT_TOOLS
+    assert [t.name for t in tools][: len(DEFAULT_TOOLS)] == DEFAULT_TOOLS
     assert all(isinstance(t, Tool) for t in tools)
     assert {t.name: t.kind for t in tools} == {
         "Read": "read",
@@ -103,6 +107,9 @@ def test_builtin_tools_are_the_default_tools() -> None:
         "Bash": "execute",
         "Glob": "read",
         "Grep": "read",
+        "TodoWrite": "read",
+        "AskUserQuestion": "read",
+        "PresentFile": "read",
     }
 
 
