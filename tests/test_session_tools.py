@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,28 @@ async def test_present_file(
     assert ok.type == "tool_result" and not ok.is_error
     assert missing.type == "tool_result" and missing.is_error and "no such file" in missing.content
     assert outside.type == "tool_result" and outside.is_error and "outside" in outside.content
+
+
+async def test_background_jobs_die_with_the_session(
+    script: ScriptWriter, start_session: StartSession, workspace: Path
+) -> None:
+    from test_session_control import pid_alive
+
+    model = script([
+        [tool_use("Bash", {"command": "echo $$ > job.pid; exec sleep 60", "run_in_background": True})],
+        [text("started")],
+    ])
+    handle = await start_session(model, prompt="start a job", permission_mode="bypassPermissions",
+                                 tools=["Bash", "BashOutput", "KillShell"])
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
+    result = (await handle.transcript()).messages[2].content[0]
+    assert result.type == "tool_result" and "bash_" in result.content
+    pid = int((workspace / "job.pid").read_text())
+    assert pid_alive(pid)
+    await handle.end()
+    await handle.result()
+    for _ in range(50):
+        if not pid_alive(pid):
+            break
+        await asyncio.sleep(0.1)
+    assert not pid_alive(pid)

@@ -1,8 +1,15 @@
 """Activities: where I/O happens (model calls, tools)."""
 
+from tenure.activities.close_session import close_session
 from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
 from tenure.activities.run_hooks import HooksActivity
 from tenure.activities.tool_call import ToolCallActivity
 
-__all__ = ["HooksActivity", "ModelCallActivity", "PrepareSessionActivity", "ToolCallActivity"]
+__all__ = [
+    "HooksActivity",
+    "ModelCallActivity",
+    "PrepareSessionActivity",
+    "ToolCallActivity",
+    "close_session",
+]

@@ -1,5 +1,5 @@
-"""Tools: the protocol and the built-ins (Read, Write, Edit, Bash, Glob, Grep, TodoWrite,
-AskUserQuestion, PresentFile)."""
+"""Tools: the protocol and the built-ins (Read, Write, Edit, Bash, Glob, Grep, BashOutput,
+KillShell, WebFetch, TodoWrite, AskUserQuestion, PresentFile)."""
 
 from tenure.tools.base import (
     FunctionTool,
@@ -11,12 +11,15 @@ from tenure.tools.base import (
     tool,
 )
 from tenure.tools.bash import BashTool
+from tenure.tools.bash_output import BashOutputTool
 from tenure.tools.edit import EditTool
 from tenure.tools.glob import GlobTool
 from tenure.tools.grep import GrepTool
+from tenure.tools.kill_shell import KillShellTool
 from tenure.tools.present_file import PresentFileTool
 from tenure.tools.read import ReadTool
 from tenure.tools.session_tools import AskUserQuestionTool, TodoWriteTool
+from tenure.tools.web_fetch import WebFetchTool
 from tenure.tools.write import WriteTool
 
 
@@ -29,6 +32,9 @@ def builtin_tools() -> list[Tool]:
         BashTool(),
         GlobTool(),
         GrepTool(),
+        BashOutputTool(),
+        KillShellTool(),
+        WebFetchTool(),
         TodoWriteTool(),
         AskUserQuestionTool(),
         PresentFileTool(),
@@ -37,14 +43,17 @@ def builtin_tools() -> list[Tool]:
 
 __all__ = [
     "AskUserQuestionTool",
+    "BashOutputTool",
     "BashTool",
     "EditTool",
     "FunctionTool",
     "GlobTool",
     "GrepTool",
+    "KillShellTool",
     "PresentFileTool",
     "ReadTool",
     "TodoWriteTool",
+    "WebFetchTool",
     "Tool",
     "ToolContext",
     "ToolError",

@@ -8,8 +8,15 @@ from datetime import timedelta
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from tenure.activities import HooksActivity, ModelCallActivity, PrepareSessionActivity, ToolCallActivity
+from tenure.activities import (
+    HooksActivity,
+    ModelCallActivity,
+    PrepareSessionActivity,
+    ToolCallActivity,
+    close_session,
+)
 from tenure.context import ContextInjector
 from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
@@ -44,11 +51,19 @@ class AgentPlugin(SimplePlugin):
             "tenure.AgentPlugin",
             data_converter=pydantic_data_converter,
             workflows=[AgentSession],
+            workflow_runner=SandboxedWorkflowRunner(
+                # Importing the workflow imports the `tenure` package, whose other layers
+                # use these I/O libraries; they are never called from workflow code.
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    "httpx", "anthropic", "rich", "typer"
+                )
+            ),
             activities=[
                 PrepareSessionActivity(
                     self.registry, self.policy, [h.spec for h in hooks]
                 ).prepare_session,
                 HooksActivity(hooks).run_hooks,
+                close_session,
                 ModelCallActivity(self.registry, list(context)).model_call,
                 ToolCallActivity(self.registry, self.policy).tool_call,
             ],

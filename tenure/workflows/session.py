@@ -144,6 +144,7 @@ class AgentSession:
                 stop_reason = await self._run_turns()
             except _SessionFailed as e:
                 if config.mode == "autonomous":
+                    await self._close()
                     return self._fail(str(e))
                 self._record_error(str(e))
                 continue
@@ -153,9 +154,20 @@ class AgentSession:
                 break
             if config.mode == "autonomous" and not self._inbox:
                 break
-        await self._hook("SessionEnd")
+        await self._close()
         self._set_state(SessionState(kind="done"))
         return self._outcome(stop_reason)
+
+    async def _close(self) -> None:
+        """SessionEnd hooks, then release the session's background jobs on the worker."""
+        await self._hook("SessionEnd")
+        await workflow.execute_activity(
+            "close_session",
+            workflow.info().workflow_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=READ_TOOL_RETRY,
+            summary="close session",
+        )
 
     async def _run_turns(self) -> StopReason:
         """Answer the queued user messages: model calls and tool batches until the model
