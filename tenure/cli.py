@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -71,7 +72,23 @@ RESULT_LINES = 6
 INPUT_LINES = 12
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", ""}
 
-app = typer.Typer(
+class _Tenure(typer.Typer):
+    """The app, ending the process without interpreter teardown once a command is done:
+    temporalio's Rust threads can crash a finalizing interpreter now and then (SIGABRT
+    or SIGSEGV after a clean exit, temporalio/sdk-python#300)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as e:
+            if isinstance(e.code, str):
+                print(e.code, file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(e.code if isinstance(e.code, int) else int(e.code is not None))
+
+
+app = _Tenure(
     help="tenure: durable agent sessions on Temporal.\n\nWhere Temporal is comes from the "
     "environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default "
     "`default`), TENURE_TASK_QUEUE (default `tenure`).",

@@ -10,8 +10,10 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,9 +148,11 @@ async def test_run_reports_an_error_outcome(
     assert "error · 1 turn · 0 in / 0 out tokens" in result.stdout
 
 
-async def test_run_with_anthropic_model_needs_a_key(env: dict[str, str], tmp_path: Path) -> None:
+async def test_run_with_anthropic_model_needs_a_key(
+    env: dict[str, str], dead_address: str, tmp_path: Path
+) -> None:
     env.pop("ANTHROPIC_API_KEY", None)
-    env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{free_port()}"
+    env["TEMPORAL_ADDRESS"] = dead_address
     env["XDG_DATA_HOME"] = str(tmp_path)
     result = await tenure(env, "run", "hello", "--model", "claude-sonnet-4-5")
     assert result.code == 2
@@ -274,7 +278,7 @@ async def test_control_a_session_from_the_cli(
 
     bogus = await tenure(env, "approve", handle.id, "bogus")
     assert bogus.code == 1
-    assert f"has no pending permission request 'bogus'" in bogus.stderr
+    assert "has no pending permission request 'bogus'" in bogus.stderr
     assert "Traceback" not in bogus.stderr
 
     approved = await tenure(env, "approve", handle.id, pending.request_id)
@@ -333,14 +337,23 @@ async def test_unknown_session(env: dict[str, str]) -> None:
         assert "Traceback" not in result.stderr
 
 
+@pytest.fixture
+def dead_address() -> Iterator[str]:
+    """An address where nothing listens, and nothing else can start listening meanwhile."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{bound.getsockname()[1]}"
+
+
 @pytest.mark.parametrize(
     "args", [["sessions"], ["show", "s"], ["send", "s", "hi"], ["end", "s"], ["worker"]]
 )
-async def test_unreachable_server_is_one_sentence(env: dict[str, str], args: list[str]) -> None:
-    address = f"127.0.0.1:{free_port()}"
-    env["TEMPORAL_ADDRESS"] = address
+async def test_unreachable_server_is_one_sentence(
+    env: dict[str, str], dead_address: str, args: list[str]
+) -> None:
+    address = env["TEMPORAL_ADDRESS"] = dead_address
     result = await tenure(env, *args)
-    assert result.code == 1
+    assert result.code == 1, result
     assert result.stderr.strip() == (
         f"Cannot reach Temporal at {address}: start one with `tenure dev` or set "
         "TEMPORAL_ADDRESS."
