@@ -43,11 +43,14 @@ from tenure.devserver import (
     start_dev_server,
 )
 from tenure.models import (
+    DEFAULT_TOOLS,
     ContentBlock,
     Message,
     PendingPermission,
+    PendingQuestion,
     PermissionMode,
     PermissionRules,
+    Question,
     SessionConfig,
     SessionOutcome,
     SessionStatus,
@@ -98,6 +101,8 @@ app = _Tenure(
     rich_markup_mode="markdown",
 )
 out = Console(highlight=False, soft_wrap=True)
+RUN_TOOLS = [*DEFAULT_TOOLS, "BashOutput", "KillShell", "TodoWrite", "AskUserQuestion",
+             "PresentFile"]
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -299,6 +304,24 @@ def _permission_lines(pending: PendingPermission) -> list[Text]:
     ]
 
 
+def _question_lines(question: Question) -> list[Text]:
+    lines = [Text(f"? [{question.header}] {question.question}", style="bold magenta")]
+    for number, option in enumerate(question.options, 1):
+        about = f" - {option.description}" if option.description else ""
+        lines.append(Text(f"  {number}. {option.label}{about}"))
+    if question.multiSelect:
+        lines.append(Text("  (several numbers, comma-separated, are fine)", style="dim"))
+    return lines
+
+
+def _chosen(question: Question, line: str) -> str:
+    """Option numbers become their labels; anything else is the person's own answer."""
+    parts = [p.strip() for p in line.split(",")] if question.multiSelect else [line.strip()]
+    if parts and all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in parts):
+        return ", ".join(question.options[int(p) - 1].label for p in parts)
+    return line.strip() or "(no answer)"
+
+
 # ---- tenure run ------------------------------------------------------------------------
 
 
@@ -390,6 +413,12 @@ class _RunView:
                         spinner.stop()
                         await self._decide(pending)
                         spinner.start()
+                for question in status.pending_questions:
+                    if question.request_id not in self.asked and not self.interrupted.is_set():
+                        self.asked.add(question.request_id)
+                        spinner.stop()
+                        await self._answer(question)
+                        spinner.start()
                 await asyncio.wait({result}, timeout=POLL_INTERVAL)
         await self._show_new_messages()
         return result.result()
@@ -418,31 +447,64 @@ class _RunView:
 
     async def _ask(self, request_id: str) -> str | None:
         """'y', 'a' or 'n'; None when the question became moot (Ctrl-C, decided elsewhere)."""
-        self.stdin = self.stdin or _StdinLines()
         while True:
-            out.print(Text("[y] once, [a] for this session, [n] deny: ", style="bold"), end="")
-            reading = asyncio.create_task(self.stdin.next())
-            moot = asyncio.create_task(self._until_moot(request_id))
-            await asyncio.wait({reading, moot}, return_when=asyncio.FIRST_COMPLETED)
-            moot.cancel()
-            if not reading.done():
-                reading.cancel()
-                out.print(Text("(no longer asked)", style="dim"))
-                return None
-            line = reading.result()
-            if line is not None and not os.isatty(0):
-                out.print(line)  # what a terminal would have echoed
+            line = await self._read_line(
+                request_id, "[y] once, [a] for this session, [n] deny: ",
+                if_closed=("stdin is closed: denied", "n"),
+            )
             if line is None:
-                out.print(Text("\nstdin is closed: denied", style="dim"))
-                return "n"
+                return None
             choice = line.strip().lower()[:1]
             if choice in ("y", "a", "n"):
                 return choice
 
+    async def _answer(self, pending: PendingQuestion) -> None:
+        """Ask each question on the terminal: an option's number (several, comma-separated,
+        where multiSelect) or any other text as a free answer."""
+        answers: dict[str, str] = {}
+        for question in pending.questions:
+            for text in _question_lines(question):
+                out.print(text)
+            typed = await self._read_line(
+                pending.request_id, "answer (number or your own words): ",
+                if_closed=("stdin is closed: no answer", ""),
+            )
+            if typed is None:
+                return
+            answers[question.question] = _chosen(question, typed)
+        with contextlib.suppress(UnknownRequestError):  # answered elsewhere meanwhile
+            await self.handle.answer(pending.request_id, answers)
+
+    async def _read_line(
+        self, request_id: str, prompt: str, *, if_closed: tuple[str, str]
+    ) -> str | None:
+        """A line typed for this request; None when the request became moot (Ctrl-C,
+        answered elsewhere). When stdin is closed: says if_closed[0], returns if_closed[1]."""
+        self.stdin = self.stdin or _StdinLines()
+        out.print(Text(prompt, style="bold"), end="")
+        reading = asyncio.create_task(self.stdin.next())
+        moot = asyncio.create_task(self._until_moot(request_id))
+        await asyncio.wait({reading, moot}, return_when=asyncio.FIRST_COMPLETED)
+        moot.cancel()
+        if not reading.done():
+            reading.cancel()
+            out.print(Text("(no longer asked)", style="dim"))
+            return None
+        line = reading.result()
+        if line is None:
+            out.print(Text(f"\n{if_closed[0]}", style="dim"))
+            return if_closed[1]
+        if not os.isatty(0):
+            out.print(line)  # what a terminal would have echoed
+        return line
+
     async def _until_moot(self, request_id: str) -> None:
         while not self.interrupted.is_set():
             status = await self.handle.status()
-            if request_id not in {p.request_id for p in status.pending_permissions}:
+            waiting = {p.request_id for p in status.pending_permissions} | {
+                q.request_id for q in status.pending_questions
+            }
+            if request_id not in waiting:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.interrupted.wait(), 0.5)
@@ -508,6 +570,9 @@ def run(
     )] = False,
     mode: Annotated[PermissionMode, typer.Option(help="Permission mode.")] = "default",
     max_turns: Annotated[int, typer.Option(min=1, help="Most model calls for the task.")] = 50,
+    tools: Annotated[str, typer.Option(
+        help="Comma-separated tools the agent may use (WebFetch is off unless listed)."
+    )] = ",".join(RUN_TOOLS),
     allow: Annotated[list[str] | None, typer.Option(
         help="A rule that needs no approval, e.g. 'Bash(npm test:*)'. Repeatable."
     )] = None,
@@ -545,6 +610,7 @@ def run(
     config = SessionConfig(
         model=model, prompt=task, workspace=str(workspace), mode="autonomous",
         permission_mode=mode, max_turns=max_turns, title=title,
+        tools=[t.strip() for t in tools.split(",") if t.strip()],
         permissions=PermissionRules(allow=allow or [], deny=deny or []),
     )
     server = None if listening else _start_server_for_run(address)
@@ -701,6 +767,12 @@ def show(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> 
             out.print(line)
         out.print(Text(f"  tenure approve {session_id} {pending.request_id}  "
                        "(--deny to refuse)", style="dim"))
+    for question in status.pending_questions:
+        for q in question.questions:
+            for line in _question_lines(q):
+                out.print(line)
+        out.print(Text(f"  tenure answer {session_id} {question.request_id} ANSWER...  "
+                       "(one per question: an option number or your own words)", style="dim"))
 
 
 @app.command()
@@ -739,6 +811,32 @@ def approve(
         scope = "session" if session else "once"
         _with_session(session_id, lambda h: h.approve(request_id, scope=scope, decided_by=who))
         out.print(f"Allowed {request_id} ({'for the session' if session else 'once'}).")
+
+
+@app.command()
+def answer(
+    session_id: Annotated[str, typer.Argument(help="The session id.")],
+    request_id: Annotated[str, typer.Argument(help="The question request id (`tenure show`).")],
+    answers: Annotated[list[str], typer.Argument(
+        help="One answer per question, in order: an option number or your own words."
+    )],
+) -> None:
+    """Answer the agent's pending questions (AskUserQuestion)."""
+
+    async def go(handle: SessionHandle) -> None:
+        status = await handle.status()
+        pending = next((q for q in status.pending_questions if q.request_id == request_id), None)
+        if pending is None:
+            raise UnknownRequestError(f"Session {session_id} has no pending question {request_id!r}")
+        if len(answers) != len(pending.questions):
+            _fail(f"{len(pending.questions)} questions need {len(pending.questions)} answers; "
+                  f"got {len(answers)}.", code=2)
+        await handle.answer(request_id, {
+            q.question: _chosen(q, a) for q, a in zip(pending.questions, answers, strict=True)
+        })
+
+    _with_session(session_id, go)
+    out.print(f"Answered {request_id}.")
 
 
 @app.command()

@@ -359,3 +359,35 @@ async def test_unreachable_server_is_one_sentence(
         "TEMPORAL_ADDRESS."
     )
     assert "Traceback" not in result.stderr
+
+
+async def test_run_and_answer_handle_the_agents_questions(
+    env: dict[str, str], script: ScriptWriter, workspace: Path, start_session: StartSession
+) -> None:
+    question = {"question": "Which color?", "header": "Color", "multiSelect": True,
+                "options": [{"label": "red"}, {"label": "blue"}, {"label": "green"}]}
+    free = {**question, "question": "Why?", "multiSelect": False}
+    ask = [tool_use("AskUserQuestion", {"questions": [question, free]})]
+    model = script([ask, [text("noted")]])
+    result = await tenure(env, "run", "pick", "--model", model, "--workspace", str(workspace),
+                          stdin="1,3\nbecause I like them\n")
+    assert result.code == 0, result
+    assert "? [Color] Which color?" in result.stdout and "  2. blue" in result.stdout
+    assert "noted" in result.stdout
+    # The same through `tenure show` and `tenure answer` on a session started elsewhere.
+    handle = await start_session(script([ask, [text("thanks")]]), prompt="pick",
+                                 tools=["AskUserQuestion"])
+    status = await wait_for(handle, state_is("waiting_for_user_input"))
+    request_id = status.pending_questions[0].request_id
+    shown = await tenure(env, "show", handle.id)
+    assert f"tenure answer {handle.id} {request_id}" in shown.stdout
+    wrong = await tenure(env, "answer", handle.id, request_id, "2")
+    assert wrong.code == 2 and "2 questions need 2 answers" in wrong.stderr
+    answered = await tenure(env, "answer", handle.id, request_id, "2", "no reason")
+    assert answered.code == 0, answered
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
+    tool_result = (await handle.transcript()).messages[2].content[0]
+    assert tool_result.type == "tool_result"
+    assert '"Which color?" = "blue"' in tool_result.content
+    assert '"Why?" = "no reason"' in tool_result.content
+    await handle.end()

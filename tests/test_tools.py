@@ -112,7 +112,7 @@ def test_builtin_tools_are_the_default_tools() -> None:
         "Grep": "read",
         "BashOutput": "read",
         "KillShell": "execute",
-        "WebFetch": "read",
+        "WebFetch": "execute",
         "TodoWrite": "read",
         "AskUserQuestion": "read",
         "PresentFile": "read",

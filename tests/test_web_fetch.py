@@ -126,7 +126,7 @@ async def fetch(ctx: ToolContext, url: str, **input: Any) -> str:
 
 def test_input_model() -> None:
     tool = WebFetchTool()
-    assert tool.kind == "read"
+    assert tool.kind == "execute"  # it sends data out: asks in default mode
     tool.input_model.model_validate({"url": "http://x"})
     with pytest.raises(ValidationError, match="bogus"):
         tool.input_model.model_validate({"url": "http://x", "bogus": 1})

@@ -50,7 +50,8 @@ class WebFetchInput(BaseModel):
 
 class WebFetchTool:
     name = "WebFetch"
-    kind: ToolKind = "read"
+    # Fetching sends data out (in the URL): asked for in default mode, like Claude Code.
+    kind: ToolKind = "execute"
     input_model: type[BaseModel] = WebFetchInput
     description = (
         "Fetches a URL and returns its content as readable text.\n\n"
