@@ -232,3 +232,28 @@ def test_bad_hook_registrations_are_refused() -> None:
         Hook("BeforeLunch", lenient)  # type: ignore[arg-type]
     with pytest.raises(Exception):
         Hook("PreToolUse", lenient, matcher="(")
+
+
+async def test_run_hooks_combines_decisions_and_chains_rewrites() -> None:
+    from tenure.hooks import run_hooks
+
+    async def allow(event: HookInput) -> HookResult:
+        return HookResult(decision="allow", reason="fine", additional_context=["a"])
+
+    async def ask(event: HookInput) -> HookResult:
+        return HookResult(decision="ask", reason="check", additional_context=["b"])
+
+    async def double(event: HookInput) -> HookResult:
+        command = (event.tool_input or {})["command"]
+        return HookResult(updated_input={"command": command + command})
+
+    event = HookInput(event="PreToolUse", session_id="s", workspace="/", tool_name="Bash",
+                      tool_input={"command": "x"})
+    combined = await run_hooks([Hook("PreToolUse", allow), Hook("PreToolUse", ask),
+                                Hook("PreToolUse", allow)], event)
+    assert (combined.decision, combined.reason, combined.additional_context) == ("ask", "check", ["a", "b", "a"])
+    chained = await run_hooks([Hook("PreToolUse", double), Hook("PreToolUse", double)], event)
+    assert chained.updated_input == {"command": "xxxx"}
+    skipped = await run_hooks([Hook("PreToolUse", ask, matcher="^mcp__"),
+                               Hook("PostToolUse", ask)], event)
+    assert skipped == HookResult()
