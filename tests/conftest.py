@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_anthropic import FakeAnthropic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer, free_port, start_dev_server
 from tenure.models import SessionStatus
+from tenure.providers.anthropic import default_client
 from tenure.workers import build_worker, connect
 
 
@@ -44,6 +46,17 @@ async def task_queue(temporal_client: Client) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def agent_client(temporal_client: Client, task_queue: str) -> AgentClient:
     return AgentClient(temporal_client, task_queue=task_queue)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """A local fake of the Messages API that the worker's Anthropic client talks to."""
+    with FakeAnthropic() as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        default_client.cache_clear()
+        yield server
+    default_client.cache_clear()
 
 
 @pytest.fixture

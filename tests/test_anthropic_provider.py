@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import anthropic
 import pytest
-
 from fake_anthropic import FakeAnthropic
+
 from tenure.models import (
     Message,
     ModelRequest,

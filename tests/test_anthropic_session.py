@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from conftest import StartSession, state_is, wait_for
 from fake_anthropic import FakeAnthropic
-from tenure.providers.anthropic import default_client
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-        default_client.cache_clear()
-        yield server
-    default_client.cache_clear()
 
 
 async def test_tool_use_streamed_with_input_json_deltas(

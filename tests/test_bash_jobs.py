@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import alive, dies, wait_for_file
 from pydantic import ValidationError
 
-from tenure.tools import Tool, ToolContext, ToolError, input_schema
-from tenure.tools import bash, bash_jobs
+from tenure.tools import Tool, ToolContext, ToolError, bash, bash_jobs, input_schema
 from tenure.tools.bash import BashTool
 from tenure.tools.bash_jobs import background_jobs, kill_session_jobs
 from tenure.tools.bash_output import BashOutputTool
@@ -70,29 +70,10 @@ async def exited(ctx: ToolContext, job_id: str) -> None:
     await asyncio.wait_for(background_jobs.get(job_id, ctx.session_id).process.wait(), 5)
 
 
-def alive(pid: int) -> bool:
-    """Whether the process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-async def dies(pid: int) -> bool:
-    for _ in range(100):
-        if not alive(pid):
-            return True
-        await asyncio.sleep(0.01)
-    return False
 
 
-async def wait_for_file(path: Path) -> str:
-    for _ in range(500):
-        if path.exists() and (text := path.read_text().strip()):
-            return text
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
 
 
 # --- the tools --------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
 from temporalio.client import Client
 
-from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
 from tenure import AgentClient, SessionConfig
 from tenure.devserver import DevServer, free_port, is_listening
 

@@ -5,27 +5,14 @@ from __future__ import annotations
 import itertools
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from fake_anthropic import FakeAnthropic
 from temporalio.client import Client
 
-from fake_anthropic import FakeAnthropic
 from tenure import AgentClient, SessionConfig
 from tenure.context import ContextRequest, git_status, working_directory
-from tenure.providers.anthropic import default_client
 from tenure.workers import build_worker
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-        default_client.cache_clear()
-        yield server
-    default_client.cache_clear()
 
 
 async def test_context_is_fresh_each_call_and_stays_out_of_history(

@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
+from processes import wait_for_file
+from temporalio.client import Client
+
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer
 from tenure.models import SessionStatus
-from temporalio.client import Client
+
 
 @pytest.fixture
 async def worker_processes() -> AsyncIterator[tuple[str, list[asyncio.subprocess.Process]]]:
@@ -83,11 +85,7 @@ async def test_worker_killed_while_waiting_and_while_running_a_tool(
     status = await status_when(handle, state_is("waiting_for_permission"))
     await handle.approve(status.pending_permissions[0].request_id)
     await status_when(handle, lambda s: s.state.kind == "executing_tool" and s.state.tool_name == "Bash")
-    for _ in range(100):
-        if (workspace / "bash.pid").exists() and (workspace / "bash.pid").read_text().strip():
-            break
-        await asyncio.sleep(0.05)
-    bash_pid = int((workspace / "bash.pid").read_text())
+    bash_pid = int(await wait_for_file(workspace / "bash.pid"))
     await kill(processes[-1])
     os.killpg(bash_pid, signal.SIGKILL)  # what a machine crash would do to the command too
     processes.append(await start_worker(dev_server, queue, log))

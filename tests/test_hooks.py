@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.hooks import Hook, command_hooks
 from tenure.models import HookInput, HookResult

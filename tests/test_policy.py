@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conftest import ScriptWriter, text, tool_use
 from temporalio.client import Client
 
-from conftest import ScriptWriter, text, tool_use
 from tenure import AgentClient, SessionConfig
 from tenure.activities import ToolCallActivity
 from tenure.models import ToolRequest, WorkerPolicy

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
+from processes import alive, wait_for_file
+
 from tenure import UnknownRequestError
 from tenure.devserver import DevServer, temporal_binary
 
@@ -25,14 +25,6 @@ async def temporal_cli(*args: str) -> str:
     return out.decode()
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is dead for our purposes.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
 async def test_interactive_session_waits_for_the_next_message(
@@ -81,15 +73,11 @@ async def test_interrupt_kills_a_long_bash_and_goes_idle(
     handle = await start_session(model, prompt="wait", permission_mode="bypassPermissions")
     status = await wait_for(handle, state_is("executing_tool"))
     assert status.state.tool_name == "Bash"
-    for _ in range(100):
-        if (workspace / "pid").exists() and (workspace / "pid").read_text().strip():
-            break
-        await asyncio.sleep(0.05)
-    pid = int((workspace / "pid").read_text())
-    assert pid_alive(pid)
+    pid = int(await wait_for_file(workspace / "pid"))
+    assert alive(pid)
     await handle.interrupt()
     await wait_for(handle, state_is("idle"), timeout=15)
-    assert not pid_alive(pid)
+    assert not alive(pid)
     messages = (await handle.transcript()).messages
     result = messages[2].content[0]
     assert result.type == "tool_result" and result.is_error and "Interrupted" in result.content

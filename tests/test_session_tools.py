@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-
 from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
+from processes import alive, dies, wait_for_file
+
 from tenure import UnknownRequestError
 
 SESSION_TOOLS = ["Read", "TodoWrite", "AskUserQuestion", "PresentFile"]
@@ -113,8 +113,6 @@ async def test_present_file(
 async def test_background_jobs_die_with_the_session(
     script: ScriptWriter, start_session: StartSession, workspace: Path
 ) -> None:
-    from test_session_control import pid_alive
-
     model = script([
         [tool_use("Bash", {"command": "echo $$ > job.pid; exec sleep 60", "run_in_background": True})],
         [text("started")],
@@ -124,12 +122,8 @@ async def test_background_jobs_die_with_the_session(
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
     result = (await handle.transcript()).messages[2].content[0]
     assert result.type == "tool_result" and "bash_" in result.content
-    pid = int((workspace / "job.pid").read_text())
-    assert pid_alive(pid)
+    pid = int(await wait_for_file(workspace / "job.pid"))
+    assert alive(pid)
     await handle.end()
     await handle.result()
-    for _ in range(50):
-        if not pid_alive(pid):
-            break
-        await asyncio.sleep(0.1)
-    assert not pid_alive(pid)
+    assert await dies(pid, within=5)

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import alive, dies, wait_for_file
 from pydantic import ValidationError
 
 from tenure.models import DEFAULT_TOOLS
-from tenure.tools import Tool, ToolContext, ToolError, builtin_tools, input_schema
-from tenure.tools import bash
+from tenure.tools import Tool, ToolContext, ToolError, bash, builtin_tools, input_schema
 from tenure.tools.bash import BashInput, BashTool
 from tenure.tools.edit import EditTool
 from tenure.tools.glob import GlobTool
@@ -48,30 +48,10 @@ async def run(tool: Tool, ctx: ToolContext, **input: Any) -> str:
     return await tool.execute(tool.input_model.model_validate(input), ctx)
 
 
-def alive(pid: int) -> bool:
-    """Whether the process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-async def dies(pid: int) -> bool:
-    """Whether the process is gone within a second (a signalled process takes a moment to die)."""
-    for _ in range(100):
-        if not alive(pid):
-            return True
-        await asyncio.sleep(0.01)
-    return False
 
 
-async def wait_for_file(path: Path) -> str:
-    for _ in range(500):
-        if path.exists() and (text := path.read_text().strip()):
-            return text
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
 
 
 def touch(path: Path, content: str, mtime: float) -> None:

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tenure.tools import ToolContext, ToolError, input_schema
-from tenure.tools import web_fetch
+from tenure.tools import ToolContext, ToolError, input_schema, web_fetch
 from tenure.tools.web_fetch import WebFetchInput, WebFetchTool
 
 PAGE = """<!doctype html>

@@ -7,7 +7,13 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tenure.models import HookSpec, SessionSetup, SessionSetupRequest, ToolInfo, WorkerPolicy
+from tenure.models import (
+    HookSpec,
+    SessionSetup,
+    SessionSetupRequest,
+    ToolInfo,
+    WorkerPolicy,
+)
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
 

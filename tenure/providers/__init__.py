@@ -1,6 +1,11 @@
 """Model providers. `provider_for` picks one from a session's `model` string."""
 
-from tenure.providers.base import ModelCallError, Provider, StreamCallback, is_retryable_status
+from tenure.providers.base import (
+    ModelCallError,
+    Provider,
+    StreamCallback,
+    is_retryable_status,
+)
 
 
 def provider_for(model: str) -> Provider:

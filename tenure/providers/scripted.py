@@ -17,7 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tenure.models import ContentBlock, Message, ModelRequest, ModelResponse, TextBlock, Usage
+from tenure.models import (
+    ContentBlock,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    TextBlock,
+    Usage,
+)
 from tenure.providers.base import ModelCallError, StreamCallback
 
 

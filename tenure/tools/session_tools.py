@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tenure.models import AskUserQuestionInput, ToolKind, TodoWriteInput
+from tenure.models import AskUserQuestionInput, TodoWriteInput, ToolKind
 from tenure.tools.base import ToolContext, ToolError
 
 
