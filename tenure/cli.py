@@ -225,16 +225,6 @@ def _start_server_for_run(address: str) -> DevServer:
 # ---- rendering -------------------------------------------------------------------------
 
 
-def _tool_summary(use: ToolUseBlock) -> str:
-    """`Bash · ls -la`, `Read · src/app.py`: the tool and what it is about, on one line."""
-    for key in ("command", "file_path", "pattern", "path", "url"):
-        value = use.input.get(key)
-        if isinstance(value, str) and value.strip():
-            return f"{use.name} · {value.strip().splitlines()[0][:100]}"
-    compact = json.dumps(use.input, ensure_ascii=False)
-    return f"{use.name} · {compact[:100]}" if use.input else use.name
-
-
 def _cut(text: str, lines: int) -> str:
     kept = text.splitlines() or [""]
     more = len(kept) - lines
@@ -262,7 +252,7 @@ def _render_block(block: ContentBlock, detailed: bool) -> list[Text]:
         shown = _cut(block.thinking.strip(), RESULT_LINES).splitlines() if detailed else []
         return [Text(line, style="dim italic") for line in shown]
     if isinstance(block, ToolUseBlock):
-        call = Text.assemble(("→ ", "cyan"), _tool_summary(block))
+        call = Text.assemble(("→ ", "cyan"), block.summary(100))
         shown = _tool_input(block.input).splitlines() if detailed and block.input else []
         return [call, *(Text("  " + line, style="dim") for line in shown)]
     if isinstance(block, ToolResultBlock):

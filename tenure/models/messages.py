@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +38,15 @@ class ToolUseBlock(BaseModel):
     id: str
     name: str
     input: dict[str, Any]
+
+    def summary(self, limit: int = 80) -> str:
+        """`Bash · npm test`, `Read · src/app.py`: the tool and what it is about, one line."""
+        for key in ("command", "file_path", "pattern", "path", "url"):
+            value = self.input.get(key)
+            if isinstance(value, str) and value.strip():
+                return f"{self.name} · {value.strip().splitlines()[0][:limit]}"
+        compact = json.dumps(self.input, ensure_ascii=False)
+        return f"{self.name} · {compact[:limit]}" if self.input else self.name
 
 
 class ToolResultBlock(BaseModel):

@@ -407,7 +407,7 @@ class AgentSession:
             # mid-call, the model is told the outcome is unknown instead.
             retry_policy=READ_TOOL_RETRY if kind == "read" else AT_MOST_ONCE,
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            summary=_tool_summary(use),
+            summary=use.summary(),
         )
         try:
             result = await self._unless_interrupted(handle)
@@ -586,12 +586,3 @@ class AgentSession:
         end = None if page.limit is None else page.offset + page.limit
         return TranscriptPage(messages=self._messages[page.offset : end], total=len(self._messages))
 
-
-def _tool_summary(use: ToolUseBlock) -> str:
-    """`Bash · npm test`, `Read · src/app.py`: what a person sees in the web UI."""
-    for key in ("command", "file_path", "pattern", "path", "url"):
-        value = use.input.get(key)
-        if isinstance(value, str) and value:
-            first_line = value.strip().splitlines()[0] if value.strip() else value
-            return f"{use.name} · {first_line[:80]}"
-    return use.name
