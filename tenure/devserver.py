@@ -13,14 +13,10 @@ from pathlib import Path
 
 import platformdirs
 
+from tenure.models.search import SEARCH_ATTRIBUTES
+
 # Without this the dev server waits ~40-50 ms before each workflow step (see DESIGN.md).
 FAST_DYNAMIC_CONFIG = "history.transferProcessorMaxPollRPS=10000"
-SEARCH_ATTRIBUTES = {
-    "TenureState": "Keyword",
-    "TenureModel": "Keyword",
-    "TenureParent": "Keyword",
-    "TenureTurns": "Int",
-}
 
 
 class DevServerError(RuntimeError):

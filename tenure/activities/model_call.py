@@ -7,6 +7,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from tenure.activities.deltas import publishing_deltas
 from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
@@ -25,12 +26,13 @@ class ModelCallActivity:
     async def model_call(self, call: ModelCallInput) -> ModelResponse:
         """Send the conversation with the session's tool definitions; return the reply.
 
-        Provider errors become ApplicationErrors that Temporal retries or not, as
-        ModelCallError classified them; a provider's retry-after sets the next delay.
+        The output is published to the session's stream as it arrives. Provider errors
+        become ApplicationErrors that Temporal retries or not, as ModelCallError
+        classified them; a provider's retry-after sets the next delay.
         """
         try:
             provider = provider_for(call.model)
-            async with heartbeating():
+            async with heartbeating(), publishing_deltas(call.turn) as on_delta:
                 messages = await self.transcripts.messages(
                     call.session_id, call.run_id, call.transcript_length
                 )
@@ -46,7 +48,7 @@ class ModelCallActivity:
                     session_id=call.session_id,
                 )
                 return await provider.complete(
-                    request, self.registry.definitions(request.tools), lambda kind, delta: None
+                    request, self.registry.definitions(request.tools), on_delta
                 )
         except ModelCallError as e:
             raise ApplicationError(

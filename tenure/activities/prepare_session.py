@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from tenure.models import (
     HookSpec,
@@ -14,6 +16,7 @@ from tenure.models import (
     ToolInfo,
     WorkerPolicy,
 )
+from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
 
@@ -64,4 +67,18 @@ class PrepareSessionActivity:
             tools=tools,
             policy=self.policy,
             hooks=self.hooks,
+            search_attributes=await _registered_search_attributes(),
         )
+
+
+async def _registered_search_attributes() -> list[str]:
+    """Which of tenure's search attributes the namespace has (none if we may not ask)."""
+    client = activity.client()
+    try:
+        response = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except RPCError as e:
+        activity.logger.warning("Cannot list search attributes, not keeping them: %s", e)
+        return []
+    return [name for name in SEARCH_ATTRIBUTES if name in response.custom_attributes]

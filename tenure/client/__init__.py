@@ -1,6 +1,21 @@
 """What services and UIs call: AgentClient and SessionHandle."""
 
-from tenure.client.client import AgentClient, SessionInfo
-from tenure.client.session import SessionHandle, UnknownRequestError
+from tenure.client.client import (
+    AgentClient,
+    SearchAttributeMissingError,
+    SessionInfo,
+    WaitingSession,
+)
+from tenure.client.live import LiveOutput
+from tenure.client.session import SessionHandle, StreamedEvent, UnknownRequestError
 
-__all__ = ["AgentClient", "SessionHandle", "SessionInfo", "UnknownRequestError"]
+__all__ = [
+    "AgentClient",
+    "LiveOutput",
+    "SearchAttributeMissingError",
+    "SessionHandle",
+    "SessionInfo",
+    "StreamedEvent",
+    "UnknownRequestError",
+    "WaitingSession",
+]

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
 from tenure.client.session import SessionHandle
-from tenure.models import SessionConfig, SessionOutcome
+from tenure.models import SessionConfig, SessionOutcome, SessionStatus
+from tenure.models.search import TENURE_STATE, TENURE_TURNS
+from tenure.models.state import StateKind
 from tenure.workers.worker import connect
 
 SUMMARY_LIMIT = 200
+WAITING_STATES: tuple[StateKind, ...] = ("waiting_for_permission", "waiting_for_user_input")
+"""The states in which a session waits for a person."""
+STATUS_TIMEOUT = timedelta(seconds=5)
+
+
+class SearchAttributeMissingError(RuntimeError):
+    """The namespace lacks tenure's search attributes, so sessions cannot be listed by state."""
 
 
 @dataclass
@@ -23,6 +41,17 @@ class SessionInfo:
     """Temporal's execution status: RUNNING, COMPLETED, FAILED, ..."""
     start_time: datetime
     title: str | None
+    state: str | None = None
+    """The TenureState search attribute (visibility lags the session by a moment)."""
+    turns: int | None = None
+
+
+@dataclass
+class WaitingSession:
+    """A running session waiting for a person, with its pending requests in `status`."""
+
+    session: SessionInfo
+    status: SessionStatus
 
 
 class AgentClient:
@@ -62,25 +91,76 @@ class AgentClient:
             static_summary=summary[:SUMMARY_LIMIT],
             memo={"title": summary[:SUMMARY_LIMIT]},
         )
-        return SessionHandle(handle)
+        return SessionHandle(handle, self.client)
 
     def get(self, session_id: str) -> SessionHandle:
         return SessionHandle(
-            self.client.get_workflow_handle(session_id, result_type=SessionOutcome)
+            self.client.get_workflow_handle(session_id, result_type=SessionOutcome), self.client
         )
 
-    async def list(self, *, running_only: bool = False, limit: int = 100) -> list[SessionInfo]:
-        """Sessions, newest first."""
+    async def list(
+        self,
+        *,
+        running_only: bool = False,
+        state: StateKind | None = None,
+        limit: int = 100,
+    ) -> list[SessionInfo]:
+        """Sessions, newest first; `state` keeps the running ones in that state (as the
+        TenureState search attribute has it)."""
         query = 'WorkflowType="AgentSession"'
-        if running_only:
+        if running_only or state:
             query += ' AND ExecutionStatus="Running"'
+        if state:
+            query += f' AND {TENURE_STATE.name}="{state}"'
         sessions = []
-        async for wf in self.client.list_workflows(query, limit=limit):
-            status = wf.status or WorkflowExecutionStatus.RUNNING
-            sessions.append(
-                SessionInfo(
-                    id=wf.id, status=status.name, start_time=wf.start_time,
-                    title=await wf.memo_value("title", None, type_hint=str),
-                )
-            )
+        try:
+            async for wf in self.client.list_workflows(query, limit=limit):
+                sessions.append(await _session_info(wf))
+        except RPCError as e:
+            if state and e.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise SearchAttributeMissingError(
+                    f"Cannot list sessions by state: {e.message}. Register tenure's search "
+                    "attributes on the namespace (see README, 'Search attributes')."
+                ) from e
+            raise
         return sessions
+
+    async def waiting(
+        self, state: StateKind | None = None, *, limit: int = 100
+    ) -> builtins.list[WaitingSession]:
+        """Running sessions, on any worker, that wait for a person (for a permission
+        decision or an answer; `state` picks one of the two), each with its pending
+        requests. What an approvals inbox is built on."""
+        states = (state,) if state else WAITING_STATES
+        found = [s for kind in states for s in await self.list(state=kind, limit=limit)]
+        statuses = await asyncio.gather(*(self._status(s.id) for s in found))
+        # Visibility lags: keep only the sessions that still wait, as their status says.
+        return sorted(
+            (
+                WaitingSession(session, status)
+                for session, status in zip(found, statuses, strict=True)
+                if status is not None and status.state.kind in states
+            ),
+            key=lambda w: w.session.start_time,
+            reverse=True,
+        )
+
+    async def _status(self, session_id: str) -> SessionStatus | None:
+        try:
+            return await asyncio.wait_for(
+                self.get(session_id).status(), STATUS_TIMEOUT.total_seconds()
+            )
+        except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            return None
+
+
+async def _session_info(wf: WorkflowExecution) -> SessionInfo:
+    status = wf.status or WorkflowExecutionStatus.RUNNING
+    return SessionInfo(
+        id=wf.id,
+        status=status.name,
+        start_time=wf.start_time,
+        title=await wf.memo_value("title", None, type_hint=str),
+        state=wf.typed_search_attributes.get(TENURE_STATE),
+        turns=wf.typed_search_attributes.get(TENURE_TURNS),
+    )

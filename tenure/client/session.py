@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, get_args
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from tenure.models import (
     PermissionResponse,
@@ -15,6 +19,29 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
+from tenure.models.events import (
+    DELTAS_TOPIC,
+    EVENTS_TOPIC,
+    SessionEnded,
+    SessionEvent,
+    session_event,
+)
+
+_EVENT_TYPES = {
+    model.model_fields["type"].default for model in get_args(get_args(SessionEvent)[0])
+}
+
+
+@dataclass(frozen=True)
+class StreamedEvent:
+    offset: int
+    """The event's position in the session's stream."""
+    event: SessionEvent
+
+    @property
+    def next_offset(self) -> int:
+        """Where to resume after this event: `events(from_offset=item.next_offset)`."""
+        return self.offset + 1
 
 
 class UnknownRequestError(LookupError):
@@ -22,8 +49,9 @@ class UnknownRequestError(LookupError):
 
 
 class SessionHandle:
-    def __init__(self, handle: WorkflowHandle[Any, Any]) -> None:
+    def __init__(self, handle: WorkflowHandle[Any, Any], client: Client) -> None:
         self.workflow = handle
+        self.client = client
 
     @property
     def id(self) -> str:
@@ -86,3 +114,26 @@ class SessionHandle:
         """Wait for the session to finish and return its outcome."""
         result = await self.workflow.result()
         return SessionOutcome.model_validate(result)
+
+    async def events(
+        self,
+        from_offset: int = 0,
+        *,
+        deltas: bool = True,
+        poll_cooldown: timedelta = timedelta(milliseconds=50),
+    ) -> AsyncIterator[StreamedEvent]:
+        """The session's events from `from_offset` on, live, ending after `session_end`.
+
+        After a disconnect, call again with the last item's `next_offset` to miss
+        nothing. `deltas=False` leaves out the streamed model output (topic `deltas`).
+        Event types this version does not know are skipped.
+        """
+        stream = WorkflowStreamClient.create(self.client, self.id)
+        topics = [EVENTS_TOPIC, DELTAS_TOPIC] if deltas else [EVENTS_TOPIC]
+        async for item in stream.subscribe(topics, from_offset, poll_cooldown=poll_cooldown):
+            if not isinstance(item.data, dict) or item.data.get("type") not in _EVENT_TYPES:
+                continue
+            event = session_event.validate_python(item.data)
+            yield StreamedEvent(item.offset, event)
+            if isinstance(event, SessionEnded):
+                return

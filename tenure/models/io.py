@@ -38,6 +38,9 @@ class SessionSetup(BaseModel):
     tools: list[ToolInfo]
     policy: WorkerPolicy = Field(default_factory=WorkerPolicy)
     hooks: list[HookSpec] = Field(default_factory=list)
+    search_attributes: list[str] = Field(default_factory=list)
+    """tenure's custom search attributes that the namespace has registered; the session
+    keeps only these up to date (upserting an unregistered one would fail it)."""
 
 
 class ModelRequest(BaseModel):

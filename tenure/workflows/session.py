@@ -11,11 +11,12 @@ import asyncio
 import posixpath
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -55,6 +56,25 @@ with workflow.unsafe.imports_passed_through():
         UserAnswer,
         UserMessage,
     )
+    from tenure.models.events import (
+        EVENTS_TOPIC,
+        ErrorReported,
+        FilePresented,
+        MessageAdded,
+        PermissionRequested,
+        PermissionResolved,
+        QuestionAnswered,
+        QuestionAsked,
+        SessionEnded,
+        SessionStarted,
+        StateChanged,
+        ToolEnded,
+        ToolStarted,
+        TurnEnded,
+        TurnStarted,
+        UsageReported,
+    )
+    from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TURNS
     from tenure.models.validation import validation_problems
     from tenure.permissions import Decision, decide, session_rule
 
@@ -68,6 +88,7 @@ MODEL_RETRY = RetryPolicy(
 READ_TOOL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
 MAX_REJECTED_SIGNALS = 20
+PREVIEW_CHARS = 200
 T = TypeVar("T")
 
 
@@ -106,11 +127,24 @@ class AgentSession:
         self._setup: SessionSetup | None = None
         self._hook_context: list[str] = []
         """Context from hooks, added to the next user message the model sees."""
+        self._stream = WorkflowStream()
+        self._events = self._stream.topic(EVENTS_TOPIC)
+        self._indexed_state: str | None = None
+        self._indexed_turns: int | None = None
+        """What the search attributes say now."""
 
     # ---- the loop ---------------------------------------------------------------------
 
     @workflow.run
     async def run(self, config: SessionConfig) -> SessionOutcome:
+        outcome = await self._run_session(config)
+        self._publish(SessionEnded, outcome=outcome)
+        # Release the stream's subscribers with the last events before the run closes.
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    async def _run_session(self, config: SessionConfig) -> SessionOutcome:
         try:
             self._setup = await workflow.execute_activity(
                 "prepare_session",
@@ -127,6 +161,15 @@ class AgentSession:
             )
         except ActivityError as e:
             return self._fail(f"The session could not start: {_failure_message(e)}")
+        if TENURE_MODEL.name in self._setup.search_attributes:
+            workflow.upsert_search_attributes([TENURE_MODEL.value_set(config.model)])
+        self._publish(
+            SessionStarted,
+            model=config.model,
+            title=config.title or config.prompt,
+            mode=config.mode,
+            workspace=self._workspace,
+        )
         if config.prompt:
             self._inbox.append(config.prompt)
         if started := await self._hook("SessionStart"):
@@ -145,8 +188,8 @@ class AgentSession:
             except _SessionFailed as e:
                 if config.mode == "autonomous":
                     await self._close()
-                    return self._fail(str(e))
-                self._record_error(str(e))
+                    return self._fail(str(e), source="model")
+                self._record_error(str(e), source="model")
                 continue
             await self._hook("TurnComplete")
             if self._ending:
@@ -177,29 +220,42 @@ class AgentSession:
         prompts = await self._submit_prompts()
         if not prompts:
             return "end_turn"
-        self._add_user_content(prompts)
+        self._add_user_content(prompts, "user")
         for _ in range(self._config.max_turns):
             self._turn += 1
+            self._publish(TurnStarted)
             self._set_state(SessionState(kind="processing"))
             response = await self._call_model()
             if response is None:
+                self._publish(TurnEnded, stop_reason="interrupted")
                 return "interrupted"
             self._messages.append(response.message)
+            self._publish(
+                MessageAdded,
+                kind="assistant",
+                index=len(self._messages) - 1,
+                content=response.message.content,
+            )
             self._usage += response.usage
+            self._publish(UsageReported, usage=response.usage, total=self._usage)
             if answered := await self._hook(
                 "PostAssistantResponse", assistant_text=response.message.text
             ):
                 self._hook_context += answered.additional_context
             tool_uses = response.message.tool_uses
             if not tool_uses:
+                self._publish(TurnEnded, stop_reason=response.stop_reason or "end_turn")
                 return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
             results: list[ContentBlock] = []
             for use in tool_uses:
                 results.append(await self._run_tool(use))
+            self._add_user_content(results, "tool_result")
             # Messages that arrived during the batch steer the next model call.
-            self._add_user_content(results + await self._submit_prompts())
+            self._add_user_content(await self._submit_prompts(), "user")
             if self._interrupted or self._ending:
+                self._publish(TurnEnded, stop_reason="interrupted")
                 return "interrupted"
+            self._publish(TurnEnded, stop_reason="tool_use")
         workflow.logger.info("Stopped after %d model calls (max_turns)", self._config.max_turns)
         return "max_turns"
 
@@ -213,6 +269,7 @@ class AgentSession:
             if hook and hook.decision == "deny":
                 self._error = f"A hook blocked the message: {hook.reason or 'no reason given'}"
                 workflow.logger.warning(self._error)
+                self._publish(ErrorReported, source="hook", message=self._error)
                 continue
             if hook and hook.updated_prompt is not None:
                 text = hook.updated_prompt
@@ -284,6 +341,26 @@ class AgentSession:
     # ---- tools --------------------------------------------------------------------------
 
     async def _run_tool(self, use: ToolUseBlock) -> ToolResultBlock:
+        self._publish(
+            ToolStarted,
+            tool_use_id=use.id,
+            tool_name=use.name,
+            input=use.input,
+            summary=use.summary(),
+        )
+        result = await self._permit_and_run(use)
+        self._publish(
+            ToolEnded,
+            tool_use_id=use.id,
+            tool_name=use.name,
+            is_error=result.is_error,
+            preview=result.content[:PREVIEW_CHARS],
+        )
+        return result
+
+    async def _permit_and_run(self, use: ToolUseBlock) -> ToolResultBlock:
+        """Hooks, then the permission decision (asking a person if need be), then the
+        tool itself, then the hooks that see its result."""
         if self._interrupted or self._ending:
             return self._tool_result(use, "Interrupted by the user before this tool ran.", True)
         kind = self._tool_kinds().get(use.name)
@@ -359,12 +436,16 @@ class AgentSession:
         self._questions[request_id] = PendingQuestion(
             request_id=request_id, tool_use_id=use.id, questions=questions
         )
+        self._publish(QuestionAsked, request_id=request_id, tool_use_id=use.id, questions=questions)
         self._set_state(SessionState(kind="waiting_for_user_input", request_id=request_id))
         await workflow.wait_condition(
             lambda: request_id in self._answers or self._interrupted or self._ending
         )
         del self._questions[request_id]
         answer = self._answers.pop(request_id, None)
+        self._publish(
+            QuestionAnswered, request_id=request_id, answers=answer.answers if answer else None
+        )
         if answer is None:
             return self._tool_result(use, "Interrupted by the user before answering.", True)
         lines = [
@@ -374,19 +455,27 @@ class AgentSession:
 
     async def _ask_permission(self, use: ToolUseBlock, reason: str) -> PermissionResponse | None:
         request_id = str(workflow.uuid4())
-        self._pending[request_id] = PendingPermission(
+        pending = PendingPermission(
             request_id=request_id,
             tool_name=use.name,
             tool_use_id=use.id,
             input=use.input,
             reason=reason,
         )
+        self._pending[request_id] = pending
+        self._publish(PermissionRequested, **pending.model_dump())
         self._set_state(SessionState(kind="waiting_for_permission"))
         await workflow.wait_condition(
             lambda: request_id in self._decisions or self._interrupted or self._ending
         )
         del self._pending[request_id]
-        return self._decisions.pop(request_id, None)
+        response = self._decisions.pop(request_id, None)
+        self._publish(
+            PermissionResolved,
+            request_id=request_id,
+            **(response.model_dump(exclude={"request_id"}) if response else {"decision": "interrupted"}),
+        )
+        return response
 
     async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
         self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
@@ -423,15 +512,15 @@ class AgentSession:
         if result is None:
             return self._tool_result(use, "Interrupted by the user while the tool was running.", True)
         if use.name == "PresentFile" and not result.is_error:
-            self._presented.append(
-                PresentedFile(
-                    file_path=posixpath.normpath(
-                        posixpath.join(self._workspace, str(use.input["file_path"]))
-                    ),
-                    file_name=use.input.get("file_name"),
-                    description=use.input.get("description"),
-                )
+            presented = PresentedFile(
+                file_path=posixpath.normpath(
+                    posixpath.join(self._workspace, str(use.input["file_path"]))
+                ),
+                file_name=use.input.get("file_name"),
+                description=use.input.get("description"),
             )
+            self._presented.append(presented)
+            self._publish(FilePresented, file=presented)
         return self._tool_result(use, result.content, result.is_error)
 
     def _tool_timeout(self, use: ToolUseBlock) -> timedelta:
@@ -479,7 +568,9 @@ class AgentSession:
         taken, self._inbox = self._inbox, []
         return taken
 
-    def _add_user_content(self, blocks: list[ContentBlock]) -> None:
+    def _add_user_content(
+        self, blocks: list[ContentBlock], kind: Literal["user", "tool_result"]
+    ) -> None:
         """Append a user message, merged into the previous one if that is a user message
         too (after an interrupt or a failed call), so roles keep alternating."""
         if not blocks:
@@ -488,18 +579,45 @@ class AgentSession:
             self._messages[-1].content.extend(blocks)
         else:
             self._messages.append(Message(role="user", content=blocks))
+        self._publish(MessageAdded, kind=kind, index=len(self._messages) - 1, content=blocks)
+
+    def _publish(self, event: type[BaseModel], **fields: Any) -> None:
+        """Append an event to the session's stream (topic `events`)."""
+        at = workflow.now().isoformat().replace("+00:00", "Z")
+        payload = event(turn=self._turn, at=at, **fields).model_dump(mode="json")
+        self._events.publish(payload)
 
     def _set_state(self, state: SessionState) -> None:
+        if state != self._state:
+            self._publish(StateChanged, state=state)
         self._state = state
         workflow.set_current_details(f"{state.describe()} · turn {self._turn}")
+        self._index_state()
 
-    def _record_error(self, message: str) -> None:
+    def _index_state(self) -> None:
+        """Keep the TenureState and TenureTurns search attributes current (those the
+        namespace has), so the fleet can be listed by state."""
+        known = self._setup.search_attributes if self._setup else []
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if TENURE_STATE.name in known and self._state.kind != self._indexed_state:
+            self._indexed_state = self._state.kind
+            updates.append(TENURE_STATE.value_set(self._state.kind))
+        if TENURE_TURNS.name in known and self._turn != self._indexed_turns:
+            self._indexed_turns = self._turn
+            updates.append(TENURE_TURNS.value_set(self._turn))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def _record_error(
+        self, message: str, source: Literal["model", "session"] = "session"
+    ) -> None:
         workflow.logger.warning("Session error: %s", message)
         self._error = message
+        self._publish(ErrorReported, source=source, message=message)
         self._set_state(SessionState(kind="error", message=message))
 
-    def _fail(self, message: str) -> SessionOutcome:
-        self._record_error(message)
+    def _fail(self, message: str, source: Literal["model", "session"] = "session") -> SessionOutcome:
+        self._record_error(message, source)
         return self._outcome("error")
 
     def _outcome(self, stop_reason: StopReason) -> SessionOutcome:
@@ -514,6 +632,7 @@ class AgentSession:
 
     def _reject(self, signal: str, reason: str) -> None:
         workflow.logger.warning("Rejected signal %s: %s", signal, reason)
+        self._publish(ErrorReported, source="signal", message=f"Rejected signal {signal}: {reason}")
         self._rejected = [*self._rejected, RejectedSignal(signal=signal, reason=reason)][
             -MAX_REJECTED_SIGNALS:
         ]

@@ -1,0 +1,219 @@
+"""What a session publishes on its workflow stream, for UIs and services to follow live.
+
+Two topics share one offset-ordered log. `events` carries what the workflow publishes
+(one JSON object per thing that happened, each with a `type`); `deltas` carries the model
+output as it streams in, published by the `model_call` activity in coalesced pieces.
+
+Deltas are a preview: the `message` event of kind `assistant` that follows them is the
+authoritative text. A retried model call first publishes `model_retry`; a client drops
+the partial output it showed for that turn and starts again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from tenure.models.interaction import Question
+from tenure.models.messages import ContentBlock, Usage
+from tenure.models.state import PresentedFile, SessionOutcome, SessionState
+
+EVENTS_TOPIC = "events"
+DELTAS_TOPIC = "deltas"
+
+
+class _Event(BaseModel):
+    turn: int
+    """The session's model-call counter when this happened (0 before the first call)."""
+    at: str
+    """When, as the workflow saw it (ISO 8601, UTC)."""
+
+
+class SessionStarted(_Event):
+    type: Literal["session_start"] = "session_start"
+    model: str
+    title: str | None
+    mode: str
+    workspace: str
+
+
+class TurnStarted(_Event):
+    """A model call begins; a turn is one model call and the tools it asks for."""
+
+    type: Literal["turn_start"] = "turn_start"
+
+
+class MessageAdded(_Event):
+    """Content added to the transcript. A user message that carries tool results and
+    steering text comes as two events with the same `index`."""
+
+    type: Literal["message"] = "message"
+    kind: Literal["user", "assistant", "tool_result"]
+    index: int
+    """The message's position in the transcript."""
+    content: list[ContentBlock]
+
+
+class ToolStarted(_Event):
+    """The model asked for a tool; permission, hooks and execution follow."""
+
+    type: Literal["tool_start"] = "tool_start"
+    tool_use_id: str
+    tool_name: str
+    input: dict[str, Any]
+    summary: str
+    """One line for a person: `Bash · npm test`."""
+
+
+class ToolEnded(_Event):
+    type: Literal["tool_end"] = "tool_end"
+    tool_use_id: str
+    tool_name: str
+    is_error: bool
+    preview: str
+    """The start of the result (the whole result is in the following `message` event)."""
+
+
+class PermissionRequested(_Event):
+    type: Literal["permission_request"] = "permission_request"
+    request_id: str
+    tool_name: str
+    tool_use_id: str
+    input: dict[str, Any]
+    reason: str
+
+
+class PermissionResolved(_Event):
+    type: Literal["permission_resolved"] = "permission_resolved"
+    request_id: str
+    decision: Literal["allow", "deny", "interrupted"]
+    scope: Literal["once", "session"] | None = None
+    reason: str | None = None
+    decided_by: str | None = None
+
+
+class QuestionAsked(_Event):
+    type: Literal["question"] = "question"
+    request_id: str
+    tool_use_id: str
+    questions: list[Question]
+
+
+class QuestionAnswered(_Event):
+    type: Literal["question_answered"] = "question_answered"
+    request_id: str
+    answers: dict[str, str] | None
+    """None when the question was interrupted instead."""
+
+
+class FilePresented(_Event):
+    type: Literal["file_presented"] = "file_presented"
+    file: PresentedFile
+
+
+class StateChanged(_Event):
+    type: Literal["state_change"] = "state_change"
+    state: SessionState
+
+
+class UsageReported(_Event):
+    type: Literal["usage"] = "usage"
+    usage: Usage
+    """This model call's tokens."""
+    total: Usage
+    """The session's tokens so far."""
+
+
+class ErrorReported(_Event):
+    """Something went wrong that a person should see; the session goes on unless a
+    `state_change` to `error` or a `session_end` follows."""
+
+    type: Literal["error"] = "error"
+    source: Literal["model", "signal", "hook", "session"]
+    message: str
+
+
+class TurnEnded(_Event):
+    type: Literal["turn_end"] = "turn_end"
+    stop_reason: str
+    """The model's stop reason (`tool_use`, `end_turn`, `max_tokens`) or `interrupted`."""
+
+
+class SessionEnded(_Event):
+    type: Literal["session_end"] = "session_end"
+    outcome: SessionOutcome
+
+
+class TextDelta(BaseModel):
+    """Model text as it streams (topic `deltas`)."""
+
+    type: Literal["text_delta"] = "text_delta"
+    turn: int
+    attempt: int
+    """The model call's attempt; output of earlier attempts of the same turn is stale."""
+    text: str
+
+
+class ThinkingDelta(BaseModel):
+    type: Literal["thinking_delta"] = "thinking_delta"
+    turn: int
+    attempt: int
+    text: str
+
+
+class ModelRetry(BaseModel):
+    """A model call is being tried again: drop the deltas shown for this turn so far."""
+
+    type: Literal["model_retry"] = "model_retry"
+    turn: int
+    attempt: int
+
+
+SessionEvent = Annotated[
+    SessionStarted
+    | TurnStarted
+    | MessageAdded
+    | ToolStarted
+    | ToolEnded
+    | PermissionRequested
+    | PermissionResolved
+    | QuestionAsked
+    | QuestionAnswered
+    | FilePresented
+    | StateChanged
+    | UsageReported
+    | ErrorReported
+    | TurnEnded
+    | SessionEnded
+    | TextDelta
+    | ThinkingDelta
+    | ModelRetry,
+    Field(discriminator="type"),
+]
+session_event: TypeAdapter[SessionEvent] = TypeAdapter(SessionEvent)
+
+__all__ = [
+    "DELTAS_TOPIC",
+    "EVENTS_TOPIC",
+    "ErrorReported",
+    "FilePresented",
+    "MessageAdded",
+    "ModelRetry",
+    "PermissionRequested",
+    "PermissionResolved",
+    "QuestionAnswered",
+    "QuestionAsked",
+    "SessionEnded",
+    "SessionEvent",
+    "SessionStarted",
+    "StateChanged",
+    "TextDelta",
+    "ThinkingDelta",
+    "ToolEnded",
+    "ToolStarted",
+    "TurnEnded",
+    "TurnStarted",
+    "UsageReported",
+    "session_event",
+]

@@ -1,0 +1,19 @@
+"""The custom search attributes a session keeps up to date, for listing the fleet."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+TENURE_STATE = SearchAttributeKey.for_keyword("TenureState")
+"""The session's state kind: `idle`, `waiting_for_permission`, `done`, ..."""
+TENURE_MODEL = SearchAttributeKey.for_keyword("TenureModel")
+TENURE_PARENT = SearchAttributeKey.for_keyword("TenureParent")
+"""The parent session's id, for a subagent."""
+TENURE_TURNS = SearchAttributeKey.for_int("TenureTurns")
+"""Model calls so far."""
+
+SEARCH_ATTRIBUTES = {
+    key.name: "Int" if key is TENURE_TURNS else "Keyword"
+    for key in (TENURE_STATE, TENURE_MODEL, TENURE_PARENT, TENURE_TURNS)
+}
+"""Name to type, as `temporal operator search-attribute create` takes them."""
