@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def temporal_address() -> str:
@@ -15,3 +16,9 @@ def temporal_namespace() -> str:
 
 def task_queue() -> str:
     return os.environ.get("TENURE_TASK_QUEUE", "tenure")
+
+
+def host_timeout() -> timedelta:
+    """How long a session waits for its host worker to take a tool call before it moves
+    to another worker (env TENURE_HOST_TIMEOUT, seconds)."""
+    return timedelta(seconds=float(os.environ.get("TENURE_HOST_TIMEOUT", "10")))

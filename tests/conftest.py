@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fake_anthropic import FakeAnthropic
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer, free_port, start_dev_server
@@ -38,7 +37,7 @@ async def temporal_client(dev_server: DevServer) -> Client:
 async def task_queue(temporal_client: Client) -> AsyncIterator[str]:
     """A task queue served by an in-process worker for the whole run."""
     queue = f"tenure-tests-{uuid.uuid4().hex[:8]}"
-    worker: Worker = build_worker(temporal_client, task_queue=queue)
+    worker = build_worker(temporal_client, task_queue=queue)
     async with worker:
         yield queue
 
@@ -120,3 +119,15 @@ def start_session(agent_client: AgentClient, workspace: Path) -> StartSession:
         return await agent_client.start(SessionConfig(model=model, **fields))
 
     return start
+
+
+@pytest.fixture
+async def worker_processes() -> AsyncIterator[tuple[str, list[asyncio.subprocess.Process]]]:
+    """A task queue of its own, served by `python -m tenure.workers` subprocesses."""
+    queue = f"crash-{uuid.uuid4().hex[:8]}"
+    processes: list[asyncio.subprocess.Process] = []
+    yield queue, processes
+    for p in processes:
+        if p.returncode is None:
+            p.kill()
+            await p.wait()

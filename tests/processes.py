@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
+
+from tenure.devserver import DevServer
 
 
 def alive(pid: int) -> bool:
@@ -32,3 +37,18 @@ async def wait_for_file(path: Path) -> str:
             return text
         await asyncio.sleep(0.01)
     raise AssertionError(f"{path} never appeared")
+
+
+async def start_worker(dev_server: DevServer, queue: str, log: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "TEMPORAL_ADDRESS": dev_server.address, "TENURE_TASK_QUEUE": queue,
+           # A killed worker's sessions move to another one after this many seconds.
+           "TENURE_HOST_TIMEOUT": "2"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tenure.workers", env=env,
+        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    process.send_signal(signal.SIGKILL)
+    await process.wait()

@@ -5,44 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
-from processes import wait_for_file
+from processes import kill, start_worker, wait_for_file
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer
 from tenure.models import SessionStatus
-
-
-@pytest.fixture
-async def worker_processes() -> AsyncIterator[tuple[str, list[asyncio.subprocess.Process]]]:
-    """A task queue of its own, served by `python -m tenure.workers` subprocesses."""
-    queue = f"crash-{uuid.uuid4().hex[:8]}"
-    processes: list[asyncio.subprocess.Process] = []
-    yield queue, processes
-    for p in processes:
-        if p.returncode is None:
-            p.kill()
-            await p.wait()
-
-
-async def start_worker(dev_server: DevServer, queue: str, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "TEMPORAL_ADDRESS": dev_server.address, "TENURE_TASK_QUEUE": queue}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tenure.workers", env=env,
-        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
-    )
-
-
-async def kill(process: asyncio.subprocess.Process) -> None:
-    process.send_signal(signal.SIGKILL)
-    await process.wait()
 
 
 async def status_when(

@@ -18,8 +18,8 @@ from temporalio.client import Client
 from tenure import AgentClient, SessionConfig, WaitingSession
 from tenure.client import SearchAttributeMissingError
 from tenure.devserver import DevServer
-from tenure.workers import build_worker, connect
 from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TURNS
+from tenure.workers import build_worker, connect
 
 T = TypeVar("T")
 

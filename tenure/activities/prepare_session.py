@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio import activity
@@ -23,11 +24,18 @@ from tenure.tools import ToolRegistry
 
 class PrepareSessionActivity:
     def __init__(
-        self, registry: ToolRegistry, policy: WorkerPolicy, hooks: list[HookSpec]
+        self,
+        registry: ToolRegistry,
+        policy: WorkerPolicy,
+        hooks: list[HookSpec],
+        host_queue: str | None,
+        host_timeout: timedelta,
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.hooks = hooks
+        self.host_queue = host_queue
+        self.host_timeout = host_timeout
 
     @activity.defn(name="prepare_session")
     async def prepare_session(self, request: SessionSetupRequest) -> SessionSetup:
@@ -67,6 +75,8 @@ class PrepareSessionActivity:
             tools=tools,
             policy=self.policy,
             hooks=self.hooks,
+            host_queue=self.host_queue,
+            host_timeout=self.host_timeout,
             search_attributes=await _registered_search_attributes(),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -38,6 +39,13 @@ class SessionSetup(BaseModel):
     tools: list[ToolInfo]
     policy: WorkerPolicy = Field(default_factory=WorkerPolicy)
     hooks: list[HookSpec] = Field(default_factory=list)
+    host_queue: str | None = None
+    """The task queue of the worker process that prepared the session. The session's
+    tools run there, where its workspace and background jobs are; None when the worker
+    has no host queue (then any worker on the session's task queue runs them)."""
+    host_timeout: timedelta = timedelta(seconds=10)
+    """How long a tool call may wait for the host to take it before the session moves to
+    another worker (the host is then taken to be gone)."""
     search_attributes: list[str] = Field(default_factory=list)
     """tenure's custom search attributes that the namespace has registered; the session
     keeps only these up to date (upserting an unregistered one would fail it)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
@@ -13,6 +14,7 @@ from temporalio.worker.workflow_sandbox import (
     SandboxRestrictions,
 )
 
+from tenure import settings
 from tenure.activities import (
     HooksActivity,
     ModelCallActivity,
@@ -38,6 +40,12 @@ class AgentPlugin(SimplePlugin):
     `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots;
     `context` lists the injectors that add fresh context to every model call; `hooks`
     the callables (or command hooks) that see and steer sessions at fixed events.
+
+    `host_queue` names a task queue that only this worker process serves (build_worker
+    makes one): the sessions it prepares run their tools there, so their workspace and
+    background jobs stay on one machine and in one process. A worker that also runs
+    `host_activities` on that queue must exist; without a host queue, tools run on any
+    worker of the session's task queue.
     """
 
     def __init__(
@@ -46,10 +54,18 @@ class AgentPlugin(SimplePlugin):
         policy: WorkerPolicy | None = None,
         context: Iterable[ContextInjector] = (),
         hooks: Iterable[Hook] = (),
+        host_queue: str | None = None,
+        host_timeout: timedelta | None = None,
     ) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
         self.policy = policy or WorkerPolicy()
         hooks = list(hooks)
+        self.host_activities: list[Callable[..., Any]] = [
+            ToolCallActivity(self.registry, self.policy).tool_call,
+            close_session,
+        ]
+        """The activities that run on the host queue (and on the shared one, for sessions
+        prepared by a worker without a host queue)."""
         super().__init__(
             "tenure.AgentPlugin",
             data_converter=pydantic_data_converter,
@@ -63,12 +79,15 @@ class AgentPlugin(SimplePlugin):
             ),
             activities=[
                 PrepareSessionActivity(
-                    self.registry, self.policy, [h.spec for h in hooks]
+                    self.registry,
+                    self.policy,
+                    [h.spec for h in hooks],
+                    host_queue,
+                    host_timeout or settings.host_timeout(),
                 ).prepare_session,
                 HooksActivity(hooks).run_hooks,
-                close_session,
                 ModelCallActivity(self.registry, list(context)).model_call,
-                ToolCallActivity(self.registry, self.policy).tool_call,
+                *self.host_activities,
             ],
         )
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -15,7 +20,7 @@ from tenure.context import ContextInjector
 from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool
-from tenure.workers.plugin import AgentPlugin
+from tenure.workers.plugin import HEARTBEAT_FLUSH, AgentPlugin
 
 
 async def connect(address: str | None = None, namespace: str | None = None) -> Client:
@@ -30,6 +35,53 @@ async def connect(address: str | None = None, namespace: str | None = None) -> C
     )
 
 
+class AgentWorker:
+    """A tenure worker: one Temporal worker on the shared task queue (sessions, model
+    calls, hooks) and one on this process's own host queue (the tools of the sessions it
+    prepared). Use it like a Temporal Worker: `async with` or `await run()`."""
+
+    def __init__(self, shared: Worker, host: Worker) -> None:
+        self.shared = shared
+        self.host = host
+
+    @property
+    def task_queue(self) -> str:
+        return self.shared.task_queue
+
+    @property
+    def host_queue(self) -> str:
+        return self.host.task_queue
+
+    async def run(self) -> None:
+        """Run both until cancelled, or until one fails (which stops the other)."""
+        runs = [asyncio.create_task(w.run()) for w in (self.shared, self.host)]
+        try:
+            await asyncio.gather(*runs)
+        finally:
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Stop a running worker (as Temporal's Worker.shutdown does)."""
+        await asyncio.gather(self.shared.shutdown(), self.host.shutdown())
+
+    async def __aenter__(self) -> AgentWorker:
+        await self.shared.__aenter__()
+        try:
+            await self.host.__aenter__()
+        except BaseException:
+            await self.shared.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            await self.host.__aexit__(*exc)
+        finally:
+            await self.shared.__aexit__(*exc)
+
+
 def build_worker(
     client: Client,
     *,
@@ -38,13 +90,23 @@ def build_worker(
     policy: WorkerPolicy | None = None,
     context: Iterable[ContextInjector] = (),
     hooks: Iterable[Hook] = (),
-) -> Worker:
+    host_timeout: timedelta | None = None,
+) -> AgentWorker:
     """A worker that runs AgentSession workflows and their activities (for a client made
-    by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`)."""
-    return Worker(
-        client,
-        task_queue=task_queue or settings.task_queue(),
-        plugins=[AgentPlugin(tools, policy, context, hooks)],
+    by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`,
+    without host routing). `host_timeout` (default env TENURE_HOST_TIMEOUT, 10 s) is how
+    long a session waits for this process to take a tool call before moving elsewhere."""
+    queue = task_queue or settings.task_queue()
+    host_queue = f"{queue}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    plugin = AgentPlugin(tools, policy, context, hooks, host_queue, host_timeout)
+    return AgentWorker(
+        Worker(client, task_queue=queue, plugins=[plugin]),
+        Worker(
+            client,
+            task_queue=host_queue,
+            activities=plugin.host_activities,
+            max_heartbeat_throttle_interval=HEARTBEAT_FLUSH,
+        ),
     )
 
 
@@ -52,8 +114,8 @@ async def run_worker(address: str | None = None, task_queue: str | None = None) 
     client = await connect(address)
     worker = build_worker(client, task_queue=task_queue)
     logging.getLogger("tenure").info(
-        "tenure worker on %s, task queue %s", client.service_client.config.target_host,
-        task_queue or settings.task_queue(),
+        "tenure worker on %s, task queue %s, host queue %s",
+        client.service_client.config.target_host, worker.task_queue, worker.host_queue,
     )
     await worker.run()
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.contrib.workflow_streams import WorkflowStream
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
 
 with workflow.unsafe.imports_passed_through():
     from tenure.models import (
@@ -96,6 +96,12 @@ class _SessionFailed(Exception):
     """The run cannot go on (a model request the provider refuses, retries exhausted)."""
 
 
+def _never_started(error: ActivityError) -> bool:
+    """Whether the activity timed out waiting for a worker to take it."""
+    cause = error.cause
+    return isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START
+
+
 def _failure_message(error: ActivityError) -> str:
     cause = error.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
@@ -146,19 +152,7 @@ class AgentSession:
 
     async def _run_session(self, config: SessionConfig) -> SessionOutcome:
         try:
-            self._setup = await workflow.execute_activity(
-                "prepare_session",
-                SessionSetupRequest(
-                    workspace=config.workspace,
-                    additional_directories=config.additional_directories,
-                    tools=config.tools,
-                    rules=config.permissions,
-                ),
-                result_type=SessionSetup,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=READ_TOOL_RETRY,
-                summary="prepare session",
-            )
+            self._setup = await self._prepare()
         except ActivityError as e:
             return self._fail(f"The session could not start: {_failure_message(e)}")
         if TENURE_MODEL.name in self._setup.search_attributes:
@@ -201,16 +195,58 @@ class AgentSession:
         self._set_state(SessionState(kind="done"))
         return self._outcome(stop_reason)
 
-    async def _close(self) -> None:
-        """SessionEnd hooks, then release the session's background jobs on the worker."""
-        await self._hook("SessionEnd")
-        await workflow.execute_activity(
-            "close_session",
-            workflow.info().workflow_id,
+    async def _prepare(self) -> SessionSetup:
+        """Ask a worker to check the session's workspace, tools and rules; that worker
+        becomes the session's host, where its tools run."""
+        config = self._config
+        setup: SessionSetup = await workflow.execute_activity(
+            "prepare_session",
+            SessionSetupRequest(
+                workspace=config.workspace,
+                additional_directories=config.additional_directories,
+                tools=config.tools,
+                rules=config.permissions,
+            ),
+            result_type=SessionSetup,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=READ_TOOL_RETRY,
-            summary="close session",
+            summary="prepare session",
         )
+        return setup
+
+    async def _move_host(self) -> bool:
+        """The host did not take a tool call in time: it is gone. Prepare the session on
+        another worker, which becomes the host. False when none can."""
+        lost = self._setup.host_queue if self._setup else None
+        try:
+            self._setup = await self._prepare()
+        except ActivityError as e:
+            self._publish(
+                ErrorReported, source="session",
+                message=f"The session's worker is gone and no other can host it: "
+                f"{_failure_message(e)}",
+            )
+            return False
+        message = (f"The session's worker ({lost}) is gone; its tools now run on "
+                   f"{self._setup.host_queue}. Background jobs started there are lost.")
+        workflow.logger.warning(message)
+        self._publish(ErrorReported, source="session", message=message)
+        return True
+
+    async def _close(self) -> None:
+        """SessionEnd hooks, then release the session's background jobs on its host."""
+        await self._hook("SessionEnd")
+        try:
+            await workflow.execute_activity(
+                "close_session",
+                workflow.info().workflow_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=READ_TOOL_RETRY,
+                summary="close session",
+                **self._on_host(),
+            )
+        except ActivityError as e:  # the host is gone, and its jobs with its process
+            workflow.logger.warning("Could not close the session's jobs: %s", _failure_message(e))
 
     async def _run_turns(self) -> StopReason:
         """Answer the queued user messages: model calls and tool batches until the model
@@ -479,29 +515,16 @@ class AgentSession:
 
     async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
         self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
-        handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
-            "tool_call",
-            ToolRequest(
-                session_id=workflow.info().workflow_id,
-                tool_name=use.name,
-                tool_use_id=use.id,
-                input=use.input,
-                workspace=self._workspace,
-                additional_directories=self._setup.additional_directories if self._setup else [],
-            ),
-            result_type=ToolResult,
-            start_to_close_timeout=self._tool_timeout(use),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            # Side-effecting tools run at most once per decision: if the worker dies
-            # mid-call, the model is told the outcome is unknown instead.
-            retry_policy=READ_TOOL_RETRY if kind == "read" else AT_MOST_ONCE,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            summary=use.summary(),
-        )
         try:
-            result = await self._unless_interrupted(handle)
+            try:
+                result = await self._call_tool(use, kind)
+            except ActivityError as e:
+                # Never started, so safe to run elsewhere, even a side-effecting tool.
+                if not _never_started(e) or not await self._move_host():
+                    raise
+                result = await self._call_tool(use, kind)
         except ActivityError as e:
-            if kind == "read":
+            if kind == "read" or _never_started(e):
                 return self._tool_result(use, f"{use.name} failed: {_failure_message(e)}", True)
             return self._tool_result(
                 use,
@@ -522,6 +545,39 @@ class AgentSession:
             self._presented.append(presented)
             self._publish(FilePresented, file=presented)
         return self._tool_result(use, result.content, result.is_error)
+
+    async def _call_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
+        """Run a tool on the session's host; None when interrupted."""
+        handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
+            "tool_call",
+            ToolRequest(
+                session_id=workflow.info().workflow_id,
+                tool_name=use.name,
+                tool_use_id=use.id,
+                input=use.input,
+                workspace=self._workspace,
+                additional_directories=self._setup.additional_directories if self._setup else [],
+            ),
+            result_type=ToolResult,
+            start_to_close_timeout=self._tool_timeout(use),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            # Side-effecting tools run at most once per decision: if the worker dies
+            # mid-call, the model is told the outcome is unknown instead.
+            retry_policy=READ_TOOL_RETRY if kind == "read" else AT_MOST_ONCE,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=use.summary(),
+            **self._on_host(),
+        )
+        return await self._unless_interrupted(handle)
+
+    def _on_host(self) -> dict[str, Any]:
+        """Activity options that send a call to the session's host worker, if it has one."""
+        if not self._setup or not self._setup.host_queue:
+            return {}
+        return {
+            "task_queue": self._setup.host_queue,
+            "schedule_to_start_timeout": self._setup.host_timeout,
+        }
 
     def _tool_timeout(self, use: ToolUseBlock) -> timedelta:
         if use.name == "Bash":
