@@ -12,7 +12,8 @@ ANTHROPIC_BASE_URL) at `fake.base_url`:
 Each POST /v1/messages takes the next reply from a FIFO. A `stream: true` request gets the
 SSE event sequence the real API sends; other requests get the plain JSON message. With no
 reply left, the server answers 500 with a message saying so, so a test that forgot one
-fails loudly.
+fails loudly. `fake.sent` records each SSE event written, with the `time.monotonic()` just
+before it went to the socket (for latency benchmarks).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class FakeReply:
     """Seconds to wait before answering at all."""
     chunk_delay_s: float = 0.0
     """Seconds to wait before each SSE event, for a slowly streaming model."""
+    pace_deltas_only: bool = False
+    """Wait `chunk_delay_s` only before content deltas and send the other events at once,
+    as the real API does (it closes a message with three events in a row)."""
 
 
 @dataclass
@@ -64,11 +68,25 @@ class FakeRequest:
     """Header names in lower case."""
 
 
+@dataclass
+class SentEvent:
+    """One SSE event the server wrote, for measuring delivery latency."""
+
+    request: FakeRequest
+    """The request whose streamed response carried it."""
+    event: str
+    data: Any
+    at: float
+    """`time.monotonic()` just before the event was written to the socket."""
+
+
 class FakeAnthropic:
     def __init__(self) -> None:
         self.requests: list[FakeRequest] = []
         self.unscripted = 0
         """Requests that found no reply queued (and got a 500)."""
+        self.sent: list[SentEvent] = []
+        """Every SSE event written, in order, with when it was written."""
         self._replies: deque[FakeReply] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -135,10 +153,12 @@ class FakeAnthropic:
         chunk_chars: int = 8,
         delay_s: float = 0.0,
         chunk_delay_s: float = 0.0,
+        pace_deltas_only: bool = False,
     ) -> FakeReply:
         """An assistant message: streamed as SSE for `stream: true`, else plain JSON.
 
-        Text, thinking and tool-input JSON are cut into `chunk_chars`-long deltas.
+        Text, thinking and tool-input JSON are cut into `chunk_chars`-long deltas, with
+        `chunk_delay_s` before each event (only before each delta with `pace_deltas_only`).
         `stop_reason` defaults to `tool_use` when there is a tool_use block, else `end_turn`;
         `usage` may set input_tokens, output_tokens, cache_read_input_tokens and
         cache_creation_input_tokens.
@@ -155,6 +175,7 @@ class FakeAnthropic:
             chunk_chars=chunk_chars,
             delay_s=delay_s,
             chunk_delay_s=chunk_delay_s,
+            pace_deltas_only=pace_deltas_only,
         )
 
     @staticmethod
@@ -341,7 +362,8 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = {"__unparsable__": raw.decode(errors="replace")}
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = fake._take(FakeRequest(path=self.path, body=body, headers=headers))
+            request = FakeRequest(path=self.path, body=body, headers=headers)
+            reply = fake._take(request)
             if self.path.split("?")[0] != "/v1/messages":
                 error = _error_body("not_found_error", f"FakeAnthropic: no route {self.path}")
                 self._json(404, error)
@@ -361,7 +383,8 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                     self._json(reply.status, body_out, reply.headers)
                 elif body.get("stream"):
                     events = _stream_events(reply, str(body.get("model", "")))
-                    self._sse(events, reply.chunk_delay_s, end=reply.kind != "cut_midway")
+                    end = reply.kind != "cut_midway"
+                    self._sse(events, reply, end=end, request=request)
                 elif reply.kind == "error_midway":
                     self._json(529, _error_body(reply.error_type, reply.error_message))
                 elif reply.kind == "cut_midway":
@@ -382,7 +405,9 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _sse(self, events: list[tuple[str, Any]], delay_s: float, end: bool) -> None:
+        def _sse(
+            self, events: list[tuple[str, Any]], reply: FakeReply, end: bool, request: FakeRequest
+        ) -> None:
             """Send SSE events in a chunked body; without `end`, drop the connection after."""
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
@@ -391,9 +416,13 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.send_header("request-id", f"req_fake_{next(_ids)}")
             self.end_headers()
             for name, data in events:
-                if delay_s:
-                    time.sleep(delay_s)
+                paced = not reply.pace_deltas_only or name == "content_block_delta"
+                if reply.chunk_delay_s and paced:
+                    time.sleep(reply.chunk_delay_s)
                 chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                sent = SentEvent(request, name, data, time.monotonic())
+                with fake._lock:
+                    fake.sent.append(sent)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
             if end:
