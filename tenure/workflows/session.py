@@ -516,13 +516,7 @@ class AgentSession:
     async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
         self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
         try:
-            try:
-                result = await self._call_tool(use, kind)
-            except ActivityError as e:
-                # Never started, so safe to run elsewhere, even a side-effecting tool.
-                if not _never_started(e) or not await self._move_host():
-                    raise
-                result = await self._call_tool(use, kind)
+            result = await self._call_tool(use, kind)
         except ActivityError as e:
             if kind == "read" or _never_started(e):
                 return self._tool_result(use, f"{use.name} failed: {_failure_message(e)}", True)
@@ -547,7 +541,18 @@ class AgentSession:
         return self._tool_result(use, result.content, result.is_error)
 
     async def _call_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
-        """Run a tool on the session's host; None when interrupted."""
+        """Run a tool on the session's host, or on a new host when that one is gone;
+        None when interrupted."""
+        try:
+            return await self._call_tool_on_host(use, kind)
+        except ActivityError as e:
+            # The host never took the call, so it is safe to run elsewhere, even when the
+            # tool has side effects.
+            if _never_started(e) and await self._move_host():
+                return await self._call_tool_on_host(use, kind)
+            raise
+
+    async def _call_tool_on_host(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
         handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
             "tool_call",
             ToolRequest(
