@@ -8,7 +8,13 @@ event, which is the authoritative text, ends the preview.
 
 from __future__ import annotations
 
-from tenure.models.events import MessageAdded, ModelRetry, SessionEvent, TextDelta, ThinkingDelta
+from tenure.models.events import (
+    MessageAdded,
+    ModelRetry,
+    SessionEvent,
+    TextDelta,
+    ThinkingDelta,
+)
 
 
 class LiveOutput:

@@ -9,7 +9,8 @@ import socket
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from types import TracebackType
+from typing import Self
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -66,7 +67,7 @@ class AgentWorker:
         """Stop a running worker (as Temporal's Worker.shutdown does)."""
         await asyncio.gather(self.shared.shutdown(), self.host.shutdown())
 
-    async def __aenter__(self) -> AgentWorker:
+    async def __aenter__(self) -> Self:
         await self.shared.__aenter__()
         try:
             await self.host.__aenter__()
@@ -75,11 +76,16 @@ class AgentWorker:
             raise
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         try:
-            await self.host.__aexit__(*exc)
+            await self.host.__aexit__(exc_type, exc, traceback)
         finally:
-            await self.shared.__aexit__(*exc)
+            await self.shared.__aexit__(exc_type, exc, traceback)
 
 
 def build_worker(
