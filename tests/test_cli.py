@@ -14,10 +14,10 @@ import socket
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from commands import cli_env, tenure
 from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
 from temporalio.client import Client
 
@@ -27,42 +27,9 @@ from tenure.devserver import DevServer, free_port, is_listening
 SESSION_ID = re.compile(r"session-[0-9a-f]{12}")
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def env(dev_server: DevServer, task_queue: str) -> dict[str, str]:
-    """The CLI's environment: the test server and the fixture worker's task queue."""
-    values = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": dev_server.address,
-        "TENURE_TASK_QUEUE": task_queue,
-        "COLUMNS": "200",
-    }
-    values.pop("TENURE_MODEL", None)
-    return values
-
-
-async def tenure(
-    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 60
-) -> Result:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tenure.cli", *args, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout)
-    except TimeoutError:
-        process.kill()
-        out, err = await process.communicate()
-        raise AssertionError(f"tenure {args} timed out:\n{out.decode()}\n{err.decode()}")
-    assert process.returncode is not None
-    return Result(process.returncode, out.decode(), err.decode())
+def env(dev_server: DevServer, task_queue: str, tmp_path: Path) -> dict[str, str]:
+    return cli_env(dev_server, task_queue, tmp_path)
 
 
 # ---- tenure run ------------------------------------------------------------------------
@@ -80,9 +47,9 @@ async def test_run_with_yes_runs_bash_and_prints_the_outcome(
     )
     assert result.code == 0, result
     assert "Traceback" not in result.stderr
-    assert "→ Bash · echo hello-from-bash > made.txt; cat made.txt" in result.stdout
+    assert "● Bash · echo hello-from-bash > made.txt; cat made.txt" in result.stdout
     assert "✓ hello-from-bash" in result.stdout
-    assert "allowed once (--yes)" in result.stdout
+    assert "  allowed once · " in result.stdout and "(tenure --yes)" in result.stdout
     assert result.stdout.rstrip().splitlines()[-2:] == [
         "All done.", "end_turn · 2 turns · 20 in / 20 out tokens"
     ]
@@ -301,6 +268,54 @@ async def test_control_a_session_from_the_cli(
     assert late.stderr.strip() == f"Session {handle.id} has already finished."
 
 
+async def listed_once_indexed(env: dict[str, str], state: str, session_id: str) -> str:
+    """`tenure sessions --state STATE`, once it lists the session: the visibility index
+    lags the session by a moment."""
+    for _ in range(100):
+        listed = await tenure(env, "sessions", "--state", state)
+        assert listed.code == 0, listed
+        if session_id in listed.stdout:
+            return listed.stdout
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{session_id} never listed as {state}: {listed.stdout}")
+
+
+async def test_sessions_by_state_show_what_the_waiting_ones_wait_for(
+    env: dict[str, str], script: ScriptWriter, start_session: StartSession
+) -> None:
+    asking = await start_session(
+        script([[tool_use("Bash", {"command": "echo waiting-here"})], [text("done")]]),
+        prompt="go", title="waits for you",
+    )
+    status = await wait_for(asking, state_is("waiting_for_permission"))
+    [permission] = status.pending_permissions
+    question = {"question": "Which color?", "header": "Color",
+                "options": [{"label": "red"}, {"label": "blue"}]}
+    wondering = await start_session(
+        script([[tool_use("AskUserQuestion", {"questions": [question]})], [text("ok")]]),
+        prompt="pick", tools=["AskUserQuestion"],
+    )
+    status = await wait_for(wondering, state_is("waiting_for_user_input"))
+    [asked] = status.pending_questions
+
+    lines = (await listed_once_indexed(env, "waiting_for_permission", asking.id)).splitlines()
+    [row] = [i for i, line in enumerate(lines) if line.startswith(asking.id)]
+    assert "waiting_for_permission" in lines[row] and "waits for you" in lines[row]
+    assert lines[row + 1] == f"  {permission.request_id}  Bash · echo waiting-here"
+    assert wondering.id not in "\n".join(lines)
+
+    lines = (await listed_once_indexed(env, "waiting_for_user_input", wondering.id)).splitlines()
+    [row] = [i for i, line in enumerate(lines) if line.startswith(wondering.id)]
+    assert lines[row + 1] == f"  {asked.request_id}  ? Which color?"
+
+    idle = await tenure(env, "sessions", "--state", "idle")
+    assert idle.code == 0 and asking.id not in idle.stdout
+    bogus = await tenure(env, "sessions", "--state", "bogus")
+    assert bogus.code == 2 and "'bogus' is not one of 'idle'," in bogus.stderr
+    await asking.end()
+    await wondering.end()
+
+
 async def test_deny_with_a_reason_and_interrupt(
     env: dict[str, str], script: ScriptWriter, start_session: StartSession
 ) -> None:
@@ -330,7 +345,7 @@ async def test_deny_with_a_reason_and_interrupt(
 
 async def test_unknown_session(env: dict[str, str]) -> None:
     for args in (["show", "session-nope"], ["send", "session-nope", "hi"],
-                 ["approve", "session-nope", "r1"]):
+                 ["approve", "session-nope", "r1"], ["chat", "session-nope"]):
         result = await tenure(env, *args)
         assert result.code == 1, result
         assert result.stderr.startswith("There is no session session-nope in namespace default")

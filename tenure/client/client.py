@@ -105,10 +105,11 @@ class AgentClient:
         state: StateKind | None = None,
         limit: int = 100,
     ) -> list[SessionInfo]:
-        """Sessions, newest first; `state` keeps the running ones in that state (as the
-        TenureState search attribute has it)."""
+        """Sessions, newest first; `state` keeps those in that state (as the TenureState
+        search attribute has it): running ones, except for `done` and `error`, which
+        finished sessions keep."""
         query = 'WorkflowType="AgentSession"'
-        if running_only or state:
+        if running_only or (state and state not in ("done", "error")):
             query += ' AND ExecutionStatus="Running"'
         if state:
             query += f' AND {TENURE_STATE.name}="{state}"'
@@ -120,7 +121,7 @@ class AgentClient:
             if state and e.status == RPCStatusCode.INVALID_ARGUMENT:
                 raise SearchAttributeMissingError(
                     f"Cannot list sessions by state: {e.message}. Register tenure's search "
-                    "attributes on the namespace (see README, 'Search attributes')."
+                    "attributes on the namespace (see README, 'Search attributes and the fleet')."
                 ) from e
             raise
         return sessions

@@ -115,6 +115,11 @@ class SessionHandle:
         result = await self.workflow.result()
         return SessionOutcome.model_validate(result)
 
+    async def stream_offset(self) -> int:
+        """The offset the session's next event will have (how many it has published)."""
+        offset: int = await WorkflowStreamClient.create(self.client, self.id).get_offset()
+        return offset
+
     async def events(
         self,
         from_offset: int = 0,

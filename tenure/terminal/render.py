@@ -1,0 +1,111 @@
+"""Lines of rich Text for what a person reads about a session: transcripts, tool calls,
+permission requests, the agent's questions, token counts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+
+from tenure.models import (
+    ContentBlock,
+    Message,
+    PendingPermission,
+    Question,
+    SessionOutcome,
+    SessionStatus,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+)
+
+RESULT_LINES = 6
+"""Lines of each tool result that `tenure show` prints."""
+INPUT_LINES = 12
+
+
+def cut(text: str, lines: int) -> str:
+    kept = text.splitlines() or [""]
+    more = len(kept) - lines
+    return "\n".join(kept[:lines]) + (f"\n… ({more} more lines)" if more > 0 else "")
+
+
+def indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def tool_input(value: dict[str, Any]) -> str:
+    """A tool's input: one line of JSON when short, else indented and cut."""
+    compact = json.dumps(value, ensure_ascii=False)
+    if len(compact) <= 100:
+        return compact
+    return cut(json.dumps(value, indent=2, ensure_ascii=False), INPUT_LINES)
+
+
+def transcript_lines(message: Message) -> list[Text]:
+    """One message for `tenure show`: the role, then its blocks indented, with tool
+    inputs and the start of each tool result."""
+    role = Text(message.role, style="bold magenta" if message.role == "user" else "bold blue")
+    return [role, *(Text("  ") + line for block in message.content for line in _block(block))]
+
+
+def _block(block: ContentBlock) -> list[Text]:
+    if isinstance(block, TextBlock):
+        return [Text(line) for line in block.text.strip().splitlines()]
+    if isinstance(block, ThinkingBlock):
+        return [Text(line, style="dim italic")
+                for line in cut(block.thinking.strip(), RESULT_LINES).splitlines()]
+    if isinstance(block, ToolUseBlock):
+        call = Text.assemble(("→ ", "cyan"), block.summary(100))
+        shown = tool_input(block.input).splitlines() if block.input else []
+        return [call, *(Text("  " + line, style="dim") for line in shown)]
+    if isinstance(block, ToolResultBlock):
+        mark = ("✗ ", "red") if block.is_error else ("✓ ", "green")
+        first, *rest = cut(block.content.strip(), RESULT_LINES).splitlines() or ["(empty)"]
+        return [Text.assemble(mark, first), *(Text("  " + line) for line in rest)]
+    return [Text("[image]", style="dim")]
+
+
+def usage_line(usage: Usage) -> str:
+    return f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+
+
+def status_line(session_id: str, status: SessionStatus) -> Text:
+    return Text.assemble(
+        (session_id, "bold"), " · ", (status.state.describe(), "yellow"),
+        f" · turn {status.turn} · {usage_line(status.usage)}",
+    )
+
+
+def outcome_line(outcome: SessionOutcome) -> Text:
+    turns = f"{outcome.turns} turn{'' if outcome.turns == 1 else 's'}"
+    return Text(f"{outcome.stop_reason} · {turns} · {usage_line(outcome.usage)}", style="dim")
+
+
+def permission_lines(pending: PendingPermission) -> list[Text]:
+    return [
+        Text.assemble(("? ", "bold yellow"), (f"Allow {pending.tool_name}?", "bold"),
+                      (f" ({pending.reason})", "dim")),
+        Text(indent(tool_input(pending.input))),
+    ]
+
+
+def question_lines(question: Question) -> list[Text]:
+    lines = [Text(f"? [{question.header}] {question.question}", style="bold magenta")]
+    for number, option in enumerate(question.options, 1):
+        about = f" - {option.description}" if option.description else ""
+        lines.append(Text(f"  {number}. {option.label}{about}"))
+    if question.multiSelect:
+        lines.append(Text("  (several numbers, comma-separated, are fine)", style="dim"))
+    return lines
+
+
+def chosen(question: Question, line: str) -> str:
+    """Option numbers become their labels; anything else is the person's own answer."""
+    parts = [p.strip() for p in line.split(",")] if question.multiSelect else [line.strip()]
+    if parts and all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in parts):
+        return ", ".join(question.options[int(p) - 1].label for p in parts)
+    return line.strip() or "(no answer)"
