@@ -263,3 +263,4 @@ async def test_kill_session_jobs(ctx: ToolContext, ws: Path) -> None:
     finally:
         assert await kill_session_jobs(other.session_id) == 1
     assert await dies(their_pid)
+

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
-from processes import kill, start_worker, wait_for_file
+from processes import dies, kill, start_worker, wait_for_file
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle
@@ -59,7 +57,7 @@ async def test_worker_killed_while_waiting_and_while_running_a_tool(
     await status_when(handle, lambda s: s.state.kind == "executing_tool" and s.state.tool_name == "Bash")
     bash_pid = int(await wait_for_file(workspace / "bash.pid"))
     await kill(processes[-1])
-    os.killpg(bash_pid, signal.SIGKILL)  # what a machine crash would do to the command too
+    assert await dies(bash_pid, within=5), "the command outlived its worker"
     processes.append(await start_worker(dev_server, queue, log))
 
     outcome = await asyncio.wait_for(handle.result(), timeout=90)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import ScriptWriter, state_is, text, tool_use, wait_for
-from processes import dies, kill, start_worker, wait_for_file
+from conftest import ScriptWriter, text, tool_use, wait_for
+from processes import alive, dies, kill, start_worker, wait_for_file
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle
@@ -97,3 +97,23 @@ async def test_a_session_whose_host_is_gone_moves_to_another_worker(
     events = [item.event async for item in handle.events(deltas=False)]
     (moved,) = [e for e in events if isinstance(e, ErrorReported)]
     assert host in moved.message and moved_to in moved.message
+
+
+async def test_a_background_job_dies_with_its_worker(
+    dev_server: DevServer, temporal_client: Client, worker_processes: Workers,
+    script: ScriptWriter, workspace: Path, tmp_path: Path,
+) -> None:
+    """Killed outright, the worker cannot end the job; its reaper does."""
+    queue, processes = worker_processes
+    processes.append(await start_worker(dev_server, queue, tmp_path / "worker.log"))
+    handle = await AgentClient(temporal_client, task_queue=queue).start(SessionConfig(
+        model=script([[tool_use("Bash", {"command": "echo $$ > job.pid; sleep 60",
+                                         "run_in_background": True})], [text("Started.")]]),
+        prompt="start it", workspace=str(workspace), permission_mode="bypassPermissions",
+    ))
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2, timeout=30)
+    pid = int(await wait_for_file(workspace / "job.pid"))
+    assert alive(pid)
+    await kill(processes[-1])
+    assert await dies(pid, within=5), "the job outlived its worker"
+    await handle.workflow.terminate()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.reaper import reaper
 
 DEFAULT_TIMEOUT_MS = 120_000
 MAX_TIMEOUT_MS = 600_000
@@ -99,6 +100,7 @@ class BashTool:
         finally:
             for reader in readers:
                 reader.cancel()
+            release_if_gone(proc.pid)
 
         text = format_output(out.text(), err.text())
         if pending:
@@ -118,8 +120,9 @@ class BashTool:
 async def start_bash(
     command: str, ctx: ToolContext
 ) -> tuple[asyncio.subprocess.Process, int, int]:
-    """Start `bash -c command` in the workspace, in its own process group, with stdin from
-    /dev/null. Returns the process and the read ends of its stdout and stderr pipes."""
+    """Start `bash -c command` in the workspace, in its own process group (which the
+    reaper kills if this worker dies first), with stdin from /dev/null. Returns the process
+    and the read ends of its stdout and stderr pipes."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
@@ -140,6 +143,7 @@ async def start_bash(
     finally:
         os.close(out_w)
         os.close(err_w)
+    reaper.watch(proc.pid)
     return proc, out_r, err_r
 
 
@@ -198,7 +202,15 @@ async def kill_group(proc: asyncio.subprocess.Process) -> None:
             await asyncio.sleep(0.02)
     finally:
         signal_group(proc.pid, signal.SIGKILL)
+        reaper.release(proc.pid)
     await proc.wait()
+
+
+def release_if_gone(pgid: int) -> None:
+    """Take a command's group off the reaper's list once nothing in it runs (a group left
+    behind by a command, such as `server &`, stays listed until the worker goes)."""
+    if not signal_group(pgid, 0):
+        reaper.release(pgid)
 
 
 def signal_group(pgid: int, sig: int) -> bool:

@@ -18,6 +18,7 @@ from tenure.tools.bash import (
     drain_pipe,
     format_output,
     kill_group,
+    release_if_gone,
     signal_group,
     start_bash,
 )
@@ -124,6 +125,8 @@ class BackgroundJob:
     def forget(self) -> None:
         for reader in self.readers:
             reader.cancel()
+        if not self.group_killed:
+            release_if_gone(self.process.pid)
 
 
 def _new_output(tail: OutputTail, pattern: re.Pattern[str] | None) -> str:
