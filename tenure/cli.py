@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -79,7 +80,7 @@ T = TypeVar("T")
 DEFAULT_MODEL = "claude-sonnet-4-5"
 QUERY_TIMEOUT = 10.0
 """A query to a finished session needs a worker to replay it; give up after this long."""
-LIST_QUERY_TIMEOUT = 3.0
+LIST_QUERY_TIMEOUT = timedelta(seconds=3)
 LIST_LIMIT = 50
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", ""}
 
@@ -514,11 +515,8 @@ async def _state_of(agents: AgentClient, session: SessionInfo) -> str:
     session on a namespace without it, as the session says ("?" when no worker answers)."""
     if session.state or session.status != "RUNNING":
         return session.state or ""
-    try:
-        status = await asyncio.wait_for(agents.get(session.id).status(), LIST_QUERY_TIMEOUT)
-    except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        return "?"
-    return status.state.kind
+    status = await agents.status_or_none(session.id, LIST_QUERY_TIMEOUT)
+    return status.state.kind if status else "?"
 
 
 def _started(session: SessionInfo) -> str:

@@ -134,7 +134,7 @@ class AgentClient:
         requests. What an approvals inbox is built on."""
         states = (state,) if state else WAITING_STATES
         found = [s for kind in states for s in await self.list(state=kind, limit=limit)]
-        statuses = await asyncio.gather(*(self._status(s.id) for s in found))
+        statuses = await asyncio.gather(*(self.status_or_none(s.id) for s in found))
         # Visibility lags: keep only the sessions that still wait, as their status says.
         return sorted(
             (
@@ -146,11 +146,12 @@ class AgentClient:
             reverse=True,
         )
 
-    async def _status(self, session_id: str) -> SessionStatus | None:
+    async def status_or_none(
+        self, session_id: str, timeout: timedelta = STATUS_TIMEOUT
+    ) -> SessionStatus | None:
+        """The session's status, or None when no worker answers the query in time."""
         try:
-            return await asyncio.wait_for(
-                self.get(session_id).status(), STATUS_TIMEOUT.total_seconds()
-            )
+            return await asyncio.wait_for(self.get(session_id).status(), timeout.total_seconds())
         except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
             return None
 
