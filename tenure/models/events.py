@@ -170,6 +170,20 @@ class ModelRetry(BaseModel):
     attempt: int
 
 
+class ModelError(BaseModel):
+    """A model call attempt failed and will be tried again (topic `deltas`): one line for
+    a person, e.g. "cannot reach the Anthropic API, retrying in 8 s (attempt 3)"."""
+
+    type: Literal["model_error"] = "model_error"
+    turn: int
+    attempt: int
+    """The attempt that failed."""
+    message: str
+    """What went wrong, in one sentence (at most 300 characters)."""
+    retry_in_s: float
+    """Seconds until the next attempt."""
+
+
 SessionEvent = Annotated[
     SessionStarted
     | TurnStarted
@@ -188,7 +202,8 @@ SessionEvent = Annotated[
     | SessionEnded
     | TextDelta
     | ThinkingDelta
-    | ModelRetry,
+    | ModelRetry
+    | ModelError,
     Field(discriminator="type"),
 ]
 session_event: TypeAdapter[SessionEvent] = TypeAdapter(SessionEvent)
@@ -199,6 +214,7 @@ __all__ = [
     "ErrorReported",
     "FilePresented",
     "MessageAdded",
+    "ModelError",
     "ModelRetry",
     "PermissionRequested",
     "PermissionResolved",

@@ -13,3 +13,6 @@ class WorkerPolicy(BaseModel):
     """Deny rules for every session; `tool_call` checks them again before running a tool."""
     workspace_roots: list[str] = Field(default_factory=list)
     """Directories a session's workspace must be inside; empty means anywhere."""
+    env_passthrough: list[str] = Field(default_factory=list)
+    """Names of secret environment variables (`*_API_KEY`, `*_TOKEN`, ...) that commands
+    the agent runs still get; every other secret is withheld from them."""
