@@ -11,9 +11,13 @@ TENURE_PARENT = SearchAttributeKey.for_keyword("TenureParent")
 """The parent session's id, for a subagent."""
 TENURE_TURNS = SearchAttributeKey.for_int("TenureTurns")
 """Model calls so far."""
+TENURE_TITLE = SearchAttributeKey.for_keyword("TenureTitle")
+"""The session's title (short: a given title, or the first line of its first prompt)."""
+TENURE_OWNER = SearchAttributeKey.for_keyword("TenureOwner")
+"""Who started the session (the HTTP API's caller)."""
 
 SEARCH_ATTRIBUTES = {
     key.name: "Int" if key is TENURE_TURNS else "Keyword"
-    for key in (TENURE_STATE, TENURE_MODEL, TENURE_PARENT, TENURE_TURNS)
+    for key in (TENURE_STATE, TENURE_MODEL, TENURE_PARENT, TENURE_TURNS, TENURE_TITLE, TENURE_OWNER)
 }
 """Name to type, as `temporal operator search-attribute create` takes them."""
