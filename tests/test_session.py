@@ -159,5 +159,5 @@ async def test_web_ui_summaries_and_details(
     label = model.removeprefix("anthropic:")
     assert summaries == ["prepare session", f"{label} · turn 1", "Bash · ls -la", f"{label} · turn 2"]
     metadata = await handle.workflow.query("__temporal_workflow_metadata")
-    assert metadata.current_details == "idle · turn 2"
+    assert metadata.current_details == "**Nightly listing**\n\nidle · turn 2"
     await handle.end()

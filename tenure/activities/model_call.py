@@ -7,13 +7,28 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tenure.activities.deltas import publishing_deltas
+from tenure.activities.deltas import DeltaPublisher, publishing_deltas
 from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import ModelCallInput, ModelRequest, ModelResponse
+from tenure.models.events import ModelError
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
+
+FIRST_RETRY = 1.0
+"""Seconds before the second attempt; each later wait doubles, up to MAX_RETRY_WAIT."""
+MAX_RETRY_WAIT = 30.0
+MESSAGE_CHARS = 300
+
+
+def retry_wait(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after `attempt` failed: what the provider asked for, else
+    exponential backoff capped at MAX_RETRY_WAIT (so a provider back after an outage is
+    used again within half a minute)."""
+    if retry_after:
+        return retry_after
+    return float(min(FIRST_RETRY * 2 ** (attempt - 1), MAX_RETRY_WAIT))
 
 
 class ModelCallActivity:
@@ -26,34 +41,58 @@ class ModelCallActivity:
     async def model_call(self, call: ModelCallInput) -> ModelResponse:
         """Send the conversation with the session's tool definitions; return the reply.
 
-        The output is published to the session's stream as it arrives. Provider errors
-        become ApplicationErrors that Temporal retries or not, as ModelCallError
-        classified them; a provider's retry-after sets the next delay.
+        The output is published to the session's stream as it arrives. A failure that
+        another try can help is published too (`model_error`: what went wrong and when
+        the next try comes) and raised with that delay; one that cannot (a request the
+        provider refuses) is raised non-retryable.
         """
-        try:
-            provider = provider_for(call.model)
-            async with heartbeating(), publishing_deltas(call.turn) as on_delta:
-                messages = await self.transcripts.messages(
-                    call.session_id, call.run_id, call.transcript_length
-                )
-                context = await gather_context(
-                    self.context, ContextRequest(call.session_id, call.workspace, call.turn)
-                )
-                request = ModelRequest(
-                    messages=messages,
-                    context=context,
-                    **call.model_dump(
-                        exclude={"session_id", "run_id", "transcript_length", "workspace"}
-                    ),
-                    session_id=call.session_id,
-                )
-                return await provider.complete(
-                    request, self.registry.definitions(request.tools), on_delta
-                )
-        except ModelCallError as e:
-            raise ApplicationError(
-                str(e),
-                type="ModelCallError",
-                non_retryable=not e.retryable,
-                next_retry_delay=timedelta(seconds=e.retry_after) if e.retry_after else None,
-            ) from e
+        async with heartbeating(), publishing_deltas(call.turn) as output:
+            try:
+                return await self._complete(call, output)
+            except ModelCallError as e:
+                if not e.retryable:
+                    raise ApplicationError(str(e), type="ModelCallError", non_retryable=True) from e
+                failure = self._retrying(output, call, str(e), e.retry_after)
+                raise failure from e
+            except ApplicationError as e:
+                if e.non_retryable:
+                    raise
+                raise self._retrying(output, call, e.message, None) from e
+            except Exception as e:  # noqa: BLE001 - reported, then retried by Temporal
+                raise self._retrying(output, call, f"{type(e).__name__}: {e}", None) from e
+
+    async def _complete(self, call: ModelCallInput, output: DeltaPublisher) -> ModelResponse:
+        provider = provider_for(call.model)
+        messages = await self.transcripts.messages(
+            call.session_id, call.run_id, call.transcript_length
+        )
+        context = await gather_context(
+            self.context, ContextRequest(call.session_id, call.workspace, call.turn)
+        )
+        request = ModelRequest(
+            messages=messages,
+            context=context,
+            **call.model_dump(exclude={"session_id", "run_id", "transcript_length", "workspace"}),
+            session_id=call.session_id,
+        )
+        return await provider.complete(request, self.registry.definitions(request.tools), output)
+
+    def _retrying(
+        self,
+        output: DeltaPublisher,
+        call: ModelCallInput,
+        message: str,
+        retry_after: float | None,
+    ) -> ApplicationError:
+        """Tell the session's followers this attempt failed and when the next comes;
+        the error to raise, carrying that delay."""
+        attempt = activity.info().attempt
+        wait = retry_wait(attempt, retry_after)
+        message = message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 1] + "…"
+        activity.logger.warning(
+            "Model call failed (attempt %d), retrying in %.0f s: %s", attempt, wait, message
+        )
+        output.publish(ModelError(turn=call.turn, attempt=attempt, message=message, retry_in_s=wait))
+        return ApplicationError(
+            message, type="ModelCallError", next_retry_delay=timedelta(seconds=wait)
+        )

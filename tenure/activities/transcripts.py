@@ -25,18 +25,21 @@ class TranscriptCache:
         """
         key = (session_id, run_id)
         cached = self._sessions.pop(key, [])
-        start = max(0, min(len(cached), length) - 1)
+        messages = cached[: max(0, min(len(cached), length) - 1)]
         handle = activity.client().get_workflow_handle(session_id, run_id=run_id)
-        page: TranscriptPage = await handle.query(
-            "transcript",
-            TranscriptQuery(offset=start, limit=length - start),
-            result_type=TranscriptPage,
-        )
-        if page.total < length or start + len(page.messages) != length:
-            raise ApplicationError(
-                f"Transcript of {session_id} has {page.total} messages, expected {length}"
+        # Page by page: each page stays far below Temporal's payload limits however
+        # large the conversation has grown.
+        while len(messages) < length:
+            page: TranscriptPage = await handle.query(
+                "transcript",
+                TranscriptQuery(offset=len(messages), limit=length - len(messages)),
+                result_type=TranscriptPage,
             )
-        messages = cached[:start] + page.messages
+            if page.total < length or not page.messages:
+                raise ApplicationError(
+                    f"Transcript of {session_id} has {page.total} messages, expected {length}"
+                )
+            messages += page.messages
         self._sessions[key] = messages
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.popitem(last=False)

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, get_args
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.exceptions import ApplicationError
 
 from tenure.models import (
+    Message,
     PermissionResponse,
     SessionOutcome,
     SessionStatus,
@@ -105,14 +107,31 @@ class SessionHandle:
         return status
 
     async def transcript(self, offset: int = 0, limit: int | None = None) -> TranscriptPage:
-        page: TranscriptPage = await self.workflow.query(
-            "transcript", TranscriptQuery(offset=offset, limit=limit), result_type=TranscriptPage
-        )
-        return page
+        """Messages from `offset` on (at most `limit`), read page by page so that a long
+        transcript never has to fit in one query result."""
+        messages: list[Message] = []
+        while True:
+            want = None if limit is None else limit - len(messages)
+            page: TranscriptPage = await self.workflow.query(
+                "transcript",
+                TranscriptQuery(offset=offset + len(messages), limit=want),
+                result_type=TranscriptPage,
+            )
+            messages += page.messages
+            done = offset + len(messages) >= page.total or want == len(page.messages)
+            if done or not page.messages:
+                return TranscriptPage(messages=messages, total=page.total)
 
     async def result(self) -> SessionOutcome:
-        """Wait for the session to finish and return its outcome."""
-        result = await self.workflow.result()
+        """Wait for the session to finish and return its outcome (also when it failed:
+        then `stop_reason` is `error` and `error` says why)."""
+        try:
+            result = await self.workflow.result()
+        except WorkflowFailureError as e:
+            cause = e.cause
+            if isinstance(cause, ApplicationError) and cause.type == "SessionError":
+                return SessionOutcome.model_validate(cause.details[0])
+            raise
         return SessionOutcome.model_validate(result)
 
     async def stream_offset(self) -> int:

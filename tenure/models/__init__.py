@@ -41,6 +41,7 @@ from tenure.models.messages import (
 from tenure.models.policy import WorkerPolicy
 from tenure.models.signals import PermissionResponse, UserAnswer, UserMessage
 from tenure.models.state import (
+    ModelRetryStatus,
     PendingPermission,
     PresentedFile,
     RejectedSignal,
@@ -74,6 +75,7 @@ __all__ = [
     "ModelCallInput",
     "ModelRequest",
     "ModelResponse",
+    "ModelRetryStatus",
     "PendingPermission",
     "PermissionMode",
     "PermissionResponse",

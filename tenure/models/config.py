@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 SessionMode = Literal["interactive", "autonomous"]
 
 DEFAULT_TOOLS = ["Read", "Write", "Edit", "Bash", "Glob", "Grep"]
+TITLE_CHARS = 80
+"""A title taken from the first prompt is its first line, cut to this many characters."""
 
 
 class PermissionRules(BaseModel):
@@ -45,3 +47,27 @@ class SessionConfig(BaseModel):
     max_tokens: int = Field(default=8192, ge=1)
     """Most output tokens per model call."""
     title: str | None = None
+    """Shown in session lists and the web UI; without it, the first prompt's first line."""
+
+    @field_validator("model")
+    @classmethod
+    def _known_provider(cls, model: str) -> str:
+        provider, _, name = model.partition(":")
+        if name and provider in ("anthropic", "scripted"):
+            return model
+        if not name and model.startswith("claude-"):
+            return model
+        raise ValueError(
+            "model must be `anthropic:NAME`, a Claude model name (`claude-...`) or "
+            f"`scripted:PATH`, not {model[:80]!r}"
+        )
+
+    def display_title(self) -> str | None:
+        """The title, or the first line of the first prompt (cut short), or None."""
+        if self.title and self.title.strip():
+            return self.title.strip()[:200]
+        lines = (self.prompt or "").strip().splitlines()
+        if not lines:
+            return None
+        first = lines[0].strip()
+        return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"

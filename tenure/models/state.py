@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models.interaction import PendingQuestion, Todo
 from tenure.models.messages import Message, Usage
@@ -28,7 +28,8 @@ class SessionState(BaseModel):
     session_id: str | None = None
     """The subagent's session, while `waiting_for_subagent`."""
     request_id: str | None = None
-    """The question being asked, while `waiting_for_user_input`."""
+    """The request waiting for a person: the question while `waiting_for_user_input`,
+    the permission request while `waiting_for_permission`."""
     message: str | None = None
     """What went wrong, in `error`."""
 
@@ -36,6 +37,8 @@ class SessionState(BaseModel):
         """One line for a person (the Temporal web UI's current details)."""
         if self.kind == "executing_tool":
             return f"executing_tool · {self.tool_name}"
+        if self.kind == "waiting_for_permission" and self.tool_name:
+            return f"waiting_for_permission · {self.tool_name}"
         if self.kind == "error":
             return f"error · {self.message}"
         return self.kind
@@ -66,6 +69,17 @@ class RejectedSignal(BaseModel):
     reason: str
 
 
+class ModelRetryStatus(BaseModel):
+    """A model call that failed and is being tried again (a provider outage, a rate
+    limit): what went wrong and when the next attempt comes."""
+
+    attempt: int
+    """The attempt that failed."""
+    message: str
+    next_retry_at: str
+    """ISO 8601, UTC."""
+
+
 class SessionStatus(BaseModel):
     state: SessionState
     turn: int
@@ -78,16 +92,28 @@ class SessionStatus(BaseModel):
     error: str | None = None
     rejected_signals: list[RejectedSignal] = Field(default_factory=list)
     """The most recent signals that were refused (bad shape, unknown request id)."""
+    model_retry: ModelRetryStatus | None = None
+    """Set while the current model call is being retried after a failure."""
+
+
+TRANSCRIPT_PAGE_BYTES = 512 * 1024
+"""A transcript page holds messages up to about this many bytes of JSON (at least one
+message), so that no query result comes near Temporal's payload limits."""
 
 
 class TranscriptQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     offset: int = Field(default=0, ge=0)
     limit: int | None = Field(default=None, ge=0)
+    max_bytes: int = Field(default=TRANSCRIPT_PAGE_BYTES, ge=1, le=TRANSCRIPT_PAGE_BYTES)
+    """The page stops before the message that would take it past this size."""
 
 
 class TranscriptPage(BaseModel):
     messages: list[Message]
     total: int
+    """Messages in the whole transcript; a page may hold fewer than asked for: read on
+    from `offset + len(messages)`."""
 
 
 StopReason = Literal["end_turn", "max_turns", "max_tokens", "interrupted", "ended", "error"]

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
-from temporalio.contrib.workflow_streams import WorkflowStream
+from temporalio.contrib.workflow_streams import PublishInput, WorkflowStream
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         Message,
         ModelCallInput,
         ModelResponse,
+        ModelRetryStatus,
         PendingPermission,
         PendingQuestion,
         PermissionResponse,
@@ -62,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         ErrorReported,
         FilePresented,
         MessageAdded,
+        ModelError,
         PermissionRequested,
         PermissionResolved,
         QuestionAnswered,
@@ -75,17 +77,23 @@ with workflow.unsafe.imports_passed_through():
         TurnStarted,
         UsageReported,
     )
-    from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TURNS
+    from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
     from tenure.models.validation import validation_problems
     from tenure.permissions import Decision, decide, session_rule
+    from tenure.workflows import inbound
+    from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+"""A model call's worker that stops heartbeating for this long is taken to be dead."""
 MODEL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    maximum_attempts=8,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
 )
+MODEL_OUTAGE_LIMIT = timedelta(minutes=35)
+"""How long one model call may keep failing and being retried (a provider outage, a
+worker without the provider's key) before the session gives up on it."""
 READ_TOOL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
 MAX_REJECTED_SIGNALS = 20
@@ -97,10 +105,14 @@ class _SessionFailed(Exception):
     """The run cannot go on (a model request the provider refuses, retries exhausted)."""
 
 
+def _timed_out(error: ActivityError, kind: TimeoutType) -> bool:
+    cause = error.cause
+    return isinstance(cause, TemporalTimeout) and cause.type == kind
+
+
 def _never_started(error: ActivityError) -> bool:
     """Whether the activity timed out waiting for a worker to take it."""
-    cause = error.cause
-    return isinstance(cause, TemporalTimeout) and cause.type == TimeoutType.SCHEDULE_TO_START
+    return _timed_out(error, TimeoutType.SCHEDULE_TO_START)
 
 
 def _failure_message(error: ActivityError) -> str:
@@ -113,8 +125,16 @@ def _failure_message(error: ActivityError) -> str:
 @workflow.defn(name="AgentSession")
 class AgentSession:
     @workflow.init
-    def __init__(self, config: SessionConfig) -> None:
-        self._config = config
+    def __init__(self, config: Any = None, *extra: Any) -> None:
+        # The input is taken as plain JSON and validated in run(), so that a config that
+        # does not fit fails the workflow with a readable message instead of failing its
+        # first workflow task over and over.
+        try:
+            self._config = inbound.session_config([config, *extra])
+            self._invalid: ApplicationError | None = None
+        except ApplicationError as e:
+            self._config = SessionConfig.model_construct(model="")
+            self._invalid = e
         self._messages: list[Message] = []
         self._inbox: list[str] = []
         self._state = SessionState(kind="processing")
@@ -136,6 +156,10 @@ class AgentSession:
         """Context from hooks, added to the next user message the model sees."""
         self._stream = WorkflowStream()
         self._events = self._stream.topic(EVENTS_TOPIC)
+        # Publishes from outside (model deltas) go through on_signal, which checks them.
+        workflow.set_signal_handler(STREAM_PUBLISH_SIGNAL, None)
+        self._retry: ModelRetryStatus | None = None
+        self._indexed_title = False
         self._indexed_state: str | None = None
         self._indexed_turns: int | None = None
         """What the search attributes say now."""
@@ -143,12 +167,22 @@ class AgentSession:
     # ---- the loop ---------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, config: SessionConfig) -> SessionOutcome:
-        outcome = await self._run_session(config)
+    async def run(self, config: Any = None, *extra: Any) -> SessionOutcome:
+        if self._invalid:
+            self._record_error(self._invalid.message)
+            raise self._invalid
+        outcome = await self._run_session(self._config)
         self._publish(SessionEnded, outcome=outcome)
         # Release the stream's subscribers with the last events before the run closes.
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if outcome.stop_reason == "error":
+            # Failed, as the web UI and `temporal workflow list` should show it; the
+            # outcome rides along for SessionHandle.result().
+            raise ApplicationError(
+                outcome.error or "The session failed", outcome, type="SessionError",
+                non_retryable=True,
+            )
         return outcome
 
     async def _run_session(self, config: SessionConfig) -> SessionOutcome:
@@ -156,12 +190,11 @@ class AgentSession:
             self._setup = await self._prepare()
         except ActivityError as e:
             return self._fail(f"The session could not start: {_failure_message(e)}")
-        if TENURE_MODEL.name in self._setup.search_attributes:
-            workflow.upsert_search_attributes([TENURE_MODEL.value_set(config.model)])
+        self._index_session()
         self._publish(
             SessionStarted,
             model=config.model,
-            title=config.title or config.prompt,
+            title=config.display_title(),
             mode=config.mode,
             workspace=self._workspace,
         )
@@ -366,6 +399,7 @@ class AgentSession:
             ),
             result_type=ModelResponse,
             start_to_close_timeout=timedelta(minutes=10),
+            schedule_to_close_timeout=MODEL_OUTAGE_LIMIT,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=MODEL_RETRY,
             summary=f"{label} · turn {self._turn}",
@@ -373,7 +407,15 @@ class AgentSession:
         try:
             return await self._unless_interrupted(handle)
         except ActivityError as e:
+            if _timed_out(e, TimeoutType.SCHEDULE_TO_CLOSE):
+                last = f": {self._retry.message}" if self._retry else ""
+                minutes = int(MODEL_OUTAGE_LIMIT.total_seconds() // 60)
+                raise _SessionFailed(
+                    f"Model call failed: gave up after {minutes} minutes of retries{last}"
+                ) from e
             raise _SessionFailed(f"Model call failed: {_failure_message(e)}") from e
+        finally:
+            self._retry = None
 
     # ---- tools --------------------------------------------------------------------------
 
@@ -501,7 +543,14 @@ class AgentSession:
         )
         self._pending[request_id] = pending
         self._publish(PermissionRequested, **pending.model_dump())
-        self._set_state(SessionState(kind="waiting_for_permission"))
+        self._set_state(
+            SessionState(
+                kind="waiting_for_permission",
+                request_id=request_id,
+                tool_name=use.name,
+                tool_use_id=use.id,
+            )
+        )
         await workflow.wait_condition(
             lambda: request_id in self._decisions or self._interrupted or self._ending
         )
@@ -653,8 +702,23 @@ class AgentSession:
         if state != self._state:
             self._publish(StateChanged, state=state)
         self._state = state
-        workflow.set_current_details(f"{state.describe()} · turn {self._turn}")
+        details = f"{state.describe()} · turn {self._turn}"
+        title = self._config.display_title()
+        workflow.set_current_details(f"**{title}**\n\n{details}" if title else details)
         self._index_state()
+
+    def _index_session(self) -> None:
+        """Set the TenureModel and TenureTitle search attributes (those the namespace
+        has) and show the title in the web UI."""
+        known = self._setup.search_attributes if self._setup else []
+        title = self._config.display_title()
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if TENURE_MODEL.name in known:
+            updates.append(TENURE_MODEL.value_set(self._config.model))
+        if TENURE_TITLE.name in known and title:
+            updates.append(TENURE_TITLE.value_set(title))
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     def _index_state(self) -> None:
         """Keep the TenureState and TenureTurns search attributes current (those the
@@ -693,56 +757,66 @@ class AgentSession:
         )
 
     def _reject(self, signal: str, reason: str) -> None:
+        """Report a signal that changed nothing; names and reasons are cut short, so
+        status stays small whatever arrives."""
+        signal, reason = inbound.shorten(signal, 100), inbound.shorten(reason)
         workflow.logger.warning("Rejected signal %s: %s", signal, reason)
         self._publish(ErrorReported, source="signal", message=f"Rejected signal {signal}: {reason}")
         self._rejected = [*self._rejected, RejectedSignal(signal=signal, reason=reason)][
             -MAX_REJECTED_SIGNALS:
         ]
 
-    def _parse(self, signal: str, model: type[BaseModel], payload: Any) -> Any:
-        try:
-            return model.model_validate(payload)
-        except ValidationError as e:
-            self._reject(signal, f"bad payload: {validation_problems(e)}")
-            return None
-
     # ---- signals ------------------------------------------------------------------------
 
-    @workflow.signal(name="user_message")
-    def user_message(self, payload: Any) -> None:
-        if message := self._parse("user_message", UserMessage, payload):
-            if self._state.kind == "done":
-                self._reject("user_message", "the session has ended")
-                return
-            self._inbox.append(message.text)
-
-    @workflow.signal(name="permission_response")
-    def permission_response(self, payload: Any) -> None:
-        if response := self._parse("permission_response", PermissionResponse, payload):
-            if response.request_id not in self._pending:
-                self._reject("permission_response", f"no pending request {response.request_id!r}")
-                return
-            self._decisions[response.request_id] = response
-
-    @workflow.signal(name="user_answer")
-    def user_answer(self, payload: Any) -> None:
-        if answer := self._parse("user_answer", UserAnswer, payload):
-            if answer.request_id not in self._questions:
-                self._reject("user_answer", f"no pending question {answer.request_id!r}")
-                return
-            self._answers[answer.request_id] = answer
-
-    @workflow.signal(name="interrupt")
-    def interrupt(self) -> None:
-        self._interrupted = True
-
-    @workflow.signal(name="end_session")
-    def end_session(self) -> None:
-        self._ending = True
-
     @workflow.signal(dynamic=True)
-    def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
-        self._reject(name, "unknown signal")
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal arrives here as raw payloads, so that none (no payload, two, one
+        that does not decode or has the wrong shape) can fail a workflow task."""
+        try:
+            if name == "interrupt":
+                self._interrupted = True
+            elif name == "end_session":
+                self._ending = True
+            elif name == "user_message":
+                self._on_user_message(inbound.payload(args, UserMessage))
+            elif name == "permission_response":
+                self._on_permission_response(inbound.payload(args, PermissionResponse))
+            elif name == "user_answer":
+                self._on_user_answer(inbound.payload(args, UserAnswer))
+            elif name == STREAM_PUBLISH_SIGNAL:
+                self._on_stream_publish(*inbound.model_deltas(args))
+            else:
+                self._reject(name, "unknown signal")
+        except Rejected as e:
+            self._reject(name, str(e))
+
+    def _on_user_message(self, message: UserMessage) -> None:
+        if self._state.kind == "done":
+            raise Rejected("the session has ended")
+        self._inbox.append(message.text)
+
+    def _on_permission_response(self, response: PermissionResponse) -> None:
+        if response.request_id not in self._pending:
+            raise Rejected(f"no pending request {response.request_id!r}")
+        self._decisions[response.request_id] = response
+
+    def _on_user_answer(self, answer: UserAnswer) -> None:
+        if answer.request_id not in self._questions:
+            raise Rejected(f"no pending question {answer.request_id!r}")
+        self._answers[answer.request_id] = answer
+
+    def _on_stream_publish(self, batch: PublishInput, deltas: list[inbound.Delta]) -> None:
+        """Model output from model_call, appended to the stream (which drops a batch it
+        has seen before); a failed attempt shows in status until the call succeeds."""
+        for delta in deltas:
+            if isinstance(delta, ModelError) and delta.turn == self._turn:
+                at = workflow.now() + timedelta(seconds=delta.retry_in_s)
+                self._retry = ModelRetryStatus(
+                    attempt=delta.attempt,
+                    message=delta.message,
+                    next_retry_at=at.isoformat().replace("+00:00", "Z"),
+                )
+        self._stream._on_publish(batch)  # noqa: SLF001 - keeps the stream's dedup state
 
     # ---- queries ------------------------------------------------------------------------
 
@@ -756,14 +830,24 @@ class AgentSession:
             todos=self._todos,
             presented_files=self._presented,
             usage=self._usage,
-            title=self._config.title or self._config.prompt,
+            title=self._config.display_title(),
             error=self._error,
             rejected_signals=self._rejected,
+            model_retry=self._retry,
         )
 
     @workflow.query(name="transcript")
     def transcript(self, query: Any = None) -> TranscriptPage:
+        """Messages from `offset`, at most `limit`, and no more than `max_bytes` of them
+        (but at least one): read a long transcript page by page."""
         page = TranscriptQuery.model_validate(query or {})
-        end = None if page.limit is None else page.offset + page.limit
-        return TranscriptPage(messages=self._messages[page.offset : end], total=len(self._messages))
+        end = len(self._messages) if page.limit is None else page.offset + page.limit
+        messages: list[Message] = []
+        size = 0
+        for message in self._messages[page.offset : end]:
+            size += len(message.model_dump_json())
+            if messages and size > page.max_bytes:
+                break
+            messages.append(message)
+        return TranscriptPage(messages=messages, total=len(self._messages))
 
