@@ -17,7 +17,7 @@ TITLE_CHARS = 80
 class PermissionRules(BaseModel):
     """Rules in Claude Code's syntax: `Bash`, `Bash(npm run test:*)`, `Read(./src/**)`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     allow: list[str] = Field(default_factory=list)
     ask: list[str] = Field(default_factory=list)
     deny: list[str] = Field(default_factory=list)
@@ -26,7 +26,7 @@ class PermissionRules(BaseModel):
 class SessionConfig(BaseModel):
     """Everything a session needs; every field but `model` has a default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model: str
     """`anthropic:NAME`, a bare Claude model name, or `scripted:PATH`."""
