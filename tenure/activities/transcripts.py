@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from tenure.models import Message, TranscriptPage, TranscriptQuery
+from tenure.models.transcript import read_transcript
 
 MAX_SESSIONS = 256
 
@@ -25,21 +26,23 @@ class TranscriptCache:
         """
         key = (session_id, run_id)
         cached = self._sessions.pop(key, [])
-        messages = cached[: max(0, min(len(cached), length) - 1)]
+        keep = max(0, min(len(cached), length) - 1)
         handle = activity.client().get_workflow_handle(session_id, run_id=run_id)
-        # Page by page: each page stays far below Temporal's payload limits however
-        # large the conversation has grown.
-        while len(messages) < length:
+
+        async def fetch(query: TranscriptQuery) -> TranscriptPage:
             page: TranscriptPage = await handle.query(
-                "transcript",
-                TranscriptQuery(offset=len(messages), limit=length - len(messages)),
-                result_type=TranscriptPage,
+                "transcript", query, result_type=TranscriptPage
             )
-            if page.total < length or not page.messages:
-                raise ApplicationError(
-                    f"Transcript of {session_id} has {page.total} messages, expected {length}"
-                )
-            messages += page.messages
+            return page
+
+        # Page by page: no query result comes near Temporal's payload limits, however
+        # large the conversation has grown.
+        tail = await read_transcript(fetch, keep, length - keep)
+        if tail.total < length or keep + len(tail.messages) != length:
+            raise ApplicationError(
+                f"Transcript of {session_id} has {tail.total} messages, expected {length}"
+            )
+        messages = cached[:keep] + tail.messages
         self._sessions[key] = messages
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.popitem(last=False)

@@ -12,7 +12,6 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError
 
 from tenure.models import (
-    Message,
     PermissionResponse,
     SessionOutcome,
     SessionStatus,
@@ -21,6 +20,7 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
+from tenure.models.transcript import read_transcript
 from tenure.models.events import (
     DELTAS_TOPIC,
     EVENTS_TOPIC,
@@ -109,18 +109,14 @@ class SessionHandle:
     async def transcript(self, offset: int = 0, limit: int | None = None) -> TranscriptPage:
         """Messages from `offset` on (at most `limit`), read page by page so that a long
         transcript never has to fit in one query result."""
-        messages: list[Message] = []
-        while True:
-            want = None if limit is None else limit - len(messages)
+
+        async def fetch(query: TranscriptQuery) -> TranscriptPage:
             page: TranscriptPage = await self.workflow.query(
-                "transcript",
-                TranscriptQuery(offset=offset + len(messages), limit=want),
-                result_type=TranscriptPage,
+                "transcript", query, result_type=TranscriptPage
             )
-            messages += page.messages
-            done = offset + len(messages) >= page.total or want == len(page.messages)
-            if done or not page.messages:
-                return TranscriptPage(messages=messages, total=page.total)
+            return page
+
+        return await read_transcript(fetch, offset, limit)
 
     async def result(self) -> SessionOutcome:
         """Wait for the session to finish and return its outcome (also when it failed:

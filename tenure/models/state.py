@@ -106,14 +106,20 @@ class TranscriptQuery(BaseModel):
     offset: int = Field(default=0, ge=0)
     limit: int | None = Field(default=None, ge=0)
     max_bytes: int = Field(default=TRANSCRIPT_PAGE_BYTES, ge=1, le=TRANSCRIPT_PAGE_BYTES)
-    """The page stops before the message that would take it past this size."""
+    """The page stops before the content block that would take it past this size."""
+    block_offset: int = Field(default=0, ge=0)
+    """Start inside message `offset`, at this content block (to go on where a page cut
+    a message)."""
 
 
 class TranscriptPage(BaseModel):
     messages: list[Message]
     total: int
-    """Messages in the whole transcript; a page may hold fewer than asked for: read on
+    """Messages in the whole transcript. A page may hold fewer than asked for: read on
     from `offset + len(messages)`."""
+    next_block: int | None = None
+    """Set when the page cut its last message: the rest of that message comes from the
+    query with `offset` = its index and `block_offset` = `next_block`."""
 
 
 StopReason = Literal["end_turn", "max_turns", "max_tokens", "interrupted", "ended", "error"]

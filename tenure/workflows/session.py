@@ -77,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
         TurnStarted,
         UsageReported,
     )
+    from tenure.models.transcript import transcript_page
     from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
     from tenure.models.validation import validation_problems
     from tenure.permissions import Decision, decide, session_rule
@@ -838,16 +839,6 @@ class AgentSession:
 
     @workflow.query(name="transcript")
     def transcript(self, query: Any = None) -> TranscriptPage:
-        """Messages from `offset`, at most `limit`, and no more than `max_bytes` of them
-        (but at least one): read a long transcript page by page."""
-        page = TranscriptQuery.model_validate(query or {})
-        end = len(self._messages) if page.limit is None else page.offset + page.limit
-        messages: list[Message] = []
-        size = 0
-        for message in self._messages[page.offset : end]:
-            size += len(message.model_dump_json())
-            if messages and size > page.max_bytes:
-                break
-            messages.append(message)
-        return TranscriptPage(messages=messages, total=len(self._messages))
-
+        """Messages from `offset`, at most `limit`, in a page of at most `max_bytes`
+        (see tenure.models.transcript): read a long transcript page by page."""
+        return transcript_page(self._messages, TranscriptQuery.model_validate(query or {}))
