@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from temporalio import activity
 
 from tenure.activities.heartbeat import heartbeating
+from tenure.activities.tool_runs import ToolRuns
 from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult, WorkerPolicy
 from tenure.models.validation import validation_problems
 from tenure.permissions import first_match
@@ -19,6 +20,8 @@ class ToolCallActivity:
     def __init__(self, registry: ToolRegistry, policy: WorkerPolicy) -> None:
         self.registry = registry
         self.policy = policy
+        self.runs = ToolRuns()
+        """Side-effecting calls on this host, so a retried attempt never runs one twice."""
 
     @activity.defn(name="tool_call")
     async def tool_call(self, request: ToolRequest) -> ToolResult:
@@ -48,8 +51,14 @@ class ToolCallActivity:
             session_id=request.session_id,
             additional_directories=[Path(d) for d in request.additional_directories],
         )
-        try:
-            async with heartbeating():
+        async def execute() -> ToolResult:
+            try:
                 return ToolResult(content=await tool.execute(parsed, ctx))
-        except ToolError as e:
-            return ToolResult(content=str(e), is_error=True)
+            except ToolError as e:
+                return ToolResult(content=str(e), is_error=True)
+
+        async with heartbeating():
+            if tool.kind == "read":  # safe to run again on each attempt
+                return await execute()
+            key = (request.session_id, request.tool_use_id)
+            return await self.runs.run_once(key, tool.name, execute)

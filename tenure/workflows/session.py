@@ -96,7 +96,15 @@ MODEL_OUTAGE_LIMIT = timedelta(minutes=35)
 """How long one model call may keep failing and being retried (a provider outage, a
 worker without the provider's key) before the session gives up on it."""
 READ_TOOL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
-AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
+TOOL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+)
+"""Tool calls are retried: a read-only tool simply runs again; a side-effecting one still
+runs at most once, since its host keeps each run for the next attempt to collect
+(tenure.activities.tool_runs), so a result Temporal could not receive (a server outage)
+is not lost."""
 MAX_REJECTED_SIGNALS = 20
 PREVIEW_CHARS = 200
 T = TypeVar("T")
@@ -112,8 +120,15 @@ def _timed_out(error: ActivityError, kind: TimeoutType) -> bool:
 
 
 def _never_started(error: ActivityError) -> bool:
-    """Whether the activity timed out waiting for a worker to take it."""
-    return _timed_out(error, TimeoutType.SCHEDULE_TO_START)
+    """Whether no attempt of the activity ever ran: the first one timed out waiting for
+    a worker to take it. (When a later attempt times out so, the failure of the attempt
+    that did run is the timeout's cause.)"""
+    cause = error.cause
+    return (
+        isinstance(cause, TemporalTimeout)
+        and cause.type == TimeoutType.SCHEDULE_TO_START
+        and cause.cause is None
+    )
 
 
 def _failure_message(error: ActivityError) -> str:
@@ -617,9 +632,7 @@ class AgentSession:
             result_type=ToolResult,
             start_to_close_timeout=self._tool_timeout(use),
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            # Side-effecting tools run at most once per decision: if the worker dies
-            # mid-call, the model is told the outcome is unknown instead.
-            retry_policy=READ_TOOL_RETRY if kind == "read" else AT_MOST_ONCE,
+            retry_policy=TOOL_RETRY,
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=use.summary(),
             **self._on_host(),
@@ -640,7 +653,7 @@ class AgentSession:
             timeout_ms = use.input.get("timeout_ms")
             ms = timeout_ms if isinstance(timeout_ms, int) and 0 < timeout_ms <= 600_000 else 120_000
             return timedelta(milliseconds=ms) + timedelta(seconds=30)
-        return timedelta(minutes=30)
+        return timedelta(minutes=10)
 
     # ---- helpers ------------------------------------------------------------------------
 
