@@ -246,3 +246,24 @@ def test_the_suite_holds_at_least_150_bad_inputs() -> None:
     total = (len(BAD_CONFIGS) + len(CLI_BAD_CONFIGS) + len(BAD_SIGNALS) + len(CLI_BAD_SIGNALS)
              + len(BAD_QUERIES) + len(BAD_TOOL_INPUTS))
     assert total >= 150, total
+
+
+async def test_invalid_input_is_refused_before_a_person_is_asked(
+    script: ScriptWriter, start_session: StartSession, workspace: Path
+) -> None:
+    session = await start_session(
+        script([
+            [tool_use("Bash", {"command": ["rm", "-rf", "/"]}), tool_use("Write", {"file_path": "x"})],
+            [text("gave up")],
+        ]),
+        prompt="go",
+        mode="autonomous",
+    )
+    outcome = await asyncio.wait_for(session.result(), 30)  # nobody is there to approve
+    assert outcome.text == "gave up"
+    bash, write = (await session.transcript()).messages[2].content
+    assert isinstance(bash, ToolResultBlock) and isinstance(write, ToolResultBlock)
+    assert bash.is_error and "Invalid input for Bash: command" in bash.content
+    assert write.is_error and "Invalid input for Write: content" in write.content
+    async for item in session.events(deltas=False):
+        assert not isinstance(item.event, PermissionRequested)

@@ -5,11 +5,13 @@ from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
 from tenure.activities.run_hooks import HooksActivity
 from tenure.activities.tool_call import ToolCallActivity
+from tenure.activities.tool_input import ToolInputActivity
 
 __all__ = [
     "HooksActivity",
     "ModelCallActivity",
     "PrepareSessionActivity",
     "ToolCallActivity",
+    "ToolInputActivity",
     "close_session",
 ]

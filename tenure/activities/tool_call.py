@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
 from temporalio import activity
 
 from tenure.activities.heartbeat import heartbeating
+from tenure.activities.tool_input import input_problem
 from tenure.activities.tool_runs import ToolRuns
-from tenure.models import MALFORMED_INPUT_KEY, ToolRequest, ToolResult, WorkerPolicy
-from tenure.models.validation import validation_problems
+from tenure.models import ToolRequest, ToolResult, WorkerPolicy
 from tenure.permissions import first_match
 from tenure.tools import ToolContext, ToolError, ToolRegistry
 
@@ -36,16 +35,9 @@ class ToolCallActivity:
             self.policy.deny, request.tool_name, request.input, request.workspace
         ):
             return ToolResult(content=f"Denied by this worker's policy rule {rule}.", is_error=True)
-        if MALFORMED_INPUT_KEY in request.input:
-            return ToolResult(
-                content=f"Invalid input for {tool.name}: the arguments were not valid JSON: "
-                f"{request.input[MALFORMED_INPUT_KEY]!r}",
-                is_error=True,
-            )
-        try:
-            parsed = tool.input_model.model_validate(request.input)
-        except ValidationError as e:
-            return ToolResult(content=f"Invalid input for {tool.name}: {validation_problems(e)}", is_error=True)
+        if problem := input_problem(tool, request.input):
+            return ToolResult(content=problem, is_error=True)
+        parsed = tool.input_model.model_validate(request.input)
         ctx = ToolContext(
             workspace=Path(request.workspace),
             session_id=request.session_id,

@@ -20,6 +20,7 @@ from tenure.activities import (
     ModelCallActivity,
     PrepareSessionActivity,
     ToolCallActivity,
+    ToolInputActivity,
     close_session,
 )
 from tenure.context import ContextInjector
@@ -62,6 +63,7 @@ class AgentPlugin(SimplePlugin):
         hooks = list(hooks)
         self.host_activities: list[Callable[..., Any]] = [
             ToolCallActivity(self.registry, self.policy).tool_call,
+            ToolInputActivity(self.registry).check_tool_input,
             close_session,
         ]
         """The activities that run on the host queue (and on the shared one, for sessions

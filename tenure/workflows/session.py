@@ -482,6 +482,8 @@ class AgentSession:
         if decision.verdict == "deny":
             return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
         if decision.verdict == "ask":
+            if problem := await self._input_problem(use):
+                return self._tool_result(use, problem, True)
             response = await self._ask_permission(use, decision.reason)
             if response is None:
                 return self._tool_result(use, "Interrupted by the user while awaiting approval.", True)
@@ -606,6 +608,36 @@ class AgentSession:
             self._publish(FilePresented, file=presented)
         return self._tool_result(use, result.content, result.is_error)
 
+    async def _input_problem(self, use: ToolUseBlock) -> str | None:
+        """What is wrong with a call's input, asked of its host before a person is asked
+        to approve the call (None when it fits, or when the host cannot say: tool_call
+        checks again)."""
+        if use.name in ("TodoWrite", "AskUserQuestion"):  # the workflow checks these
+            return None
+        try:
+            problem: str | None = await workflow.execute_activity(
+                "check_tool_input",
+                self._tool_request(use),
+                result_type=str | None,  # type: ignore[arg-type]
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=READ_TOOL_RETRY,
+                summary=f"check input · {use.name}",
+                **self._on_host(),
+            )
+        except ActivityError:
+            return None
+        return problem
+
+    def _tool_request(self, use: ToolUseBlock) -> ToolRequest:
+        return ToolRequest(
+            session_id=workflow.info().workflow_id,
+            tool_name=use.name,
+            tool_use_id=use.id,
+            input=use.input,
+            workspace=self._workspace,
+            additional_directories=self._setup.additional_directories if self._setup else [],
+        )
+
     async def _call_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
         """Run a tool on the session's host, or on a new host when that one is gone;
         None when interrupted."""
@@ -621,14 +653,7 @@ class AgentSession:
     async def _call_tool_on_host(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
         handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
             "tool_call",
-            ToolRequest(
-                session_id=workflow.info().workflow_id,
-                tool_name=use.name,
-                tool_use_id=use.id,
-                input=use.input,
-                workspace=self._workspace,
-                additional_directories=self._setup.additional_directories if self._setup else [],
-            ),
+            self._tool_request(use),
             result_type=ToolResult,
             start_to_close_timeout=self._tool_timeout(use),
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
