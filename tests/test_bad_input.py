@@ -24,6 +24,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.common import RawValue
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -31,7 +32,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from tenure import SessionHandle
+from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer, temporal_binary
 from tenure.models import ToolResultBlock
 from tenure.models.events import ErrorReported, PermissionRequested
@@ -267,3 +268,38 @@ async def test_invalid_input_is_refused_before_a_person_is_asked(
     assert write.is_error and "Invalid input for Write: content" in write.content
     async for item in session.events(deltas=False):
         assert not isinstance(item.event, PermissionRequested)
+
+
+async def test_a_session_started_elsewhere_keeps_its_title_and_a_failure_shows_as_one(
+    dev_server: DevServer, temporal_client: Client, task_queue: str, agent_client: AgentClient,
+    script: ScriptWriter,
+) -> None:
+    workflow_id = f"cli-title-{uuid.uuid4().hex[:8]}"
+    config = {"model": script([[text("hello")]]), "title": "Started from the CLI",
+              "prompt": "say hello", "mode": "autonomous"}
+    code, out = await temporal_cli(
+        dev_server, "workflow", "start", "--type", "AgentSession", "--task-queue", task_queue,
+        "--workflow-id", workflow_id, "--input", json.dumps(config),
+    )
+    assert code == 0, out
+    session = agent_client.get(workflow_id)
+    assert (await session.result()).text == "hello"
+    assert (await session.status()).title == "Started from the CLI"
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        listed = [s for s in await agent_client.list() if s.id == workflow_id]
+        if listed and listed[0].title == "Started from the CLI":
+            break
+        assert asyncio.get_running_loop().time() < deadline, listed
+        await asyncio.sleep(0.3)
+
+    # A session that ends in error is a failed workflow (red in the web UI), and its
+    # outcome still reaches SessionHandle.result().
+    failing = await agent_client.start(SessionConfig(
+        model="scripted:/no/such/script.json", prompt="hi", mode="autonomous"))
+    outcome = await asyncio.wait_for(failing.result(), 30)
+    assert outcome.stop_reason == "error" and outcome.error
+    description = await failing.workflow.describe()
+    assert description.status == WorkflowExecutionStatus.FAILED
+    failure = await failure_of(failing.workflow)
+    assert failure.type == "SessionError" and failure.message == outcome.error

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from tenure import settings
 from tenure.client.session import SessionHandle
 from tenure.models import SessionConfig, SessionOutcome, SessionStatus
-from tenure.models.search import TENURE_STATE, TENURE_TURNS
+from tenure.models.search import TENURE_STATE, TENURE_TITLE, TENURE_TURNS
 from tenure.models.state import StateKind
 from tenure.workers.worker import connect
 
@@ -162,7 +162,10 @@ async def _session_info(wf: WorkflowExecution) -> SessionInfo:
         id=wf.id,
         status=status.name,
         start_time=wf.start_time,
-        title=await wf.memo_value("title", None, type_hint=str),
+        # tenure's own client sets the memo; a session started elsewhere (the temporal
+        # CLI, another SDK) has its title in TenureTitle, which the workflow sets.
+        title=await wf.memo_value("title", None, type_hint=str)
+        or wf.typed_search_attributes.get(TENURE_TITLE),
         state=wf.typed_search_attributes.get(TENURE_STATE),
         turns=wf.typed_search_attributes.get(TENURE_TURNS),
     )
