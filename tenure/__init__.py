@@ -1,34 +1,45 @@
-"""tenure: a durable agent harness for AI employees, on Temporal."""
+"""tenure: a durable agent harness for AI employees, on Temporal.
 
-from tenure.client import (
-    AgentClient,
-    LiveOutput,
-    SessionHandle,
-    SessionInfo,
-    StreamedEvent,
-    UnknownRequestError,
-    WaitingSession,
-)
-from tenure.models import PermissionRules, SessionConfig, SessionOutcome, SessionStatus
-from tenure.tools import Tool, ToolContext, ToolError, tool
-from tenure.workers import AgentPlugin, build_worker
+The public names below are imported on first use, not with the package: the workflow
+sandbox imports `tenure` for every session it runs, and it must not load the client,
+worker and tool layers (with their I/O libraries) each time.
+"""
 
-__all__ = [
-    "AgentClient",
-    "AgentPlugin",
-    "LiveOutput",
-    "PermissionRules",
-    "SessionConfig",
-    "SessionHandle",
-    "SessionInfo",
-    "SessionOutcome",
-    "SessionStatus",
-    "StreamedEvent",
-    "Tool",
-    "ToolContext",
-    "ToolError",
-    "UnknownRequestError",
-    "WaitingSession",
-    "build_worker",
-    "tool",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tenure.client import (
+        AgentClient,
+        LiveOutput,
+        SessionHandle,
+        SessionInfo,
+        StreamedEvent,
+        UnknownRequestError,
+        WaitingSession,
+    )
+    from tenure.models import PermissionRules, SessionConfig, SessionOutcome, SessionStatus
+    from tenure.tools import Tool, ToolContext, ToolError, tool
+    from tenure.workers import AgentPlugin, build_worker
+
+_HOMES = {
+    "tenure.client": ["AgentClient", "LiveOutput", "SessionHandle", "SessionInfo",
+                      "StreamedEvent", "UnknownRequestError", "WaitingSession"],
+    "tenure.models": ["PermissionRules", "SessionConfig", "SessionOutcome", "SessionStatus"],
+    "tenure.tools": ["Tool", "ToolContext", "ToolError", "tool"],
+    "tenure.workers": ["AgentPlugin", "build_worker"],
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tenure' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -73,10 +73,11 @@ class AgentPlugin(SimplePlugin):
             data_converter=pydantic_data_converter,
             workflows=[AgentSession],
             workflow_runner=SandboxedWorkflowRunner(
-                # Importing the workflow imports the `tenure` package, whose other layers
-                # use these I/O libraries; they are never called from workflow code.
+                # Models, rule matching and payload checks are deterministic and free of
+                # side effects at import: one copy serves every session (the sandbox
+                # would otherwise load them again for each).
                 restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    "httpx", "anthropic", "rich", "typer"
+                    "tenure.models", "tenure.permissions", "tenure.workflows.inbound"
                 )
             ),
             activities=[
