@@ -240,7 +240,7 @@ async def test_control_a_session_from_the_cli(
     assert "please check" in shown.stdout
     assert "→ Bash · echo approved-run" in shown.stdout
     assert '"command": "echo approved-run"' in shown.stdout
-    assert f"{handle.id} · waiting_for_permission · turn 1" in shown.stdout
+    assert f"{handle.id} · waiting_for_permission · Bash · turn 1" in shown.stdout
     assert f"tenure approve {handle.id} {pending.request_id}" in shown.stdout
 
     bogus = await tenure(env, "approve", handle.id, "bogus")

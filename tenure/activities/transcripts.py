@@ -4,6 +4,7 @@ query so that model calls need not carry the whole conversation in their input."
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +13,9 @@ from tenure.models import Message, TranscriptPage, TranscriptQuery
 from tenure.models.transcript import read_transcript
 
 MAX_SESSIONS = 256
+QUERY_TIMEOUT = timedelta(seconds=30)
+"""A transcript query that gets no answer in this time fails the attempt (to be retried)
+instead of hanging the model call."""
 
 
 class TranscriptCache:
@@ -31,7 +35,7 @@ class TranscriptCache:
 
         async def fetch(query: TranscriptQuery) -> TranscriptPage:
             page: TranscriptPage = await handle.query(
-                "transcript", query, result_type=TranscriptPage
+                "transcript", query, result_type=TranscriptPage, rpc_timeout=QUERY_TIMEOUT
             )
             return page
 
