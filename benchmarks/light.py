@@ -1,0 +1,180 @@
+"""How light a session is, next to the engine's floor, measured side by side in one run.
+
+The floor is a bare Temporal workflow that the benchmarks carry themselves
+(benchmarks/floor.py): it waits for a message signal, then runs three no-op activities
+(the two model calls and the tool call of a turn) and waits again. The AgentSession does the same turn for real with the
+scripted provider (a Glob, then an answer). Each kind runs on a worker in a subprocess of
+its own, so its CPU time and memory are read from /proc.
+
+    python benchmarks/light.py [--sessions 1000] [--conversations 50] [--turns 5]
+
+1. one more turn on an idle interactive session (message sent to turn done, polled);
+2. worker CPU per turn over `conversations` x `turns` turns;
+3. worker memory per idle session, and the time to start `sessions` of them;
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+
+from tenure.devserver import free_port, start_dev_server
+from tenure.models import SessionConfig
+from tenure.workers import connect
+
+TICK = 0.002
+
+
+class Kind:
+    """One side of the comparison: how to start a session, and how many turns it did."""
+
+    def __init__(self, name: str, client: Client, queue: str, worker: asyncio.subprocess.Process,
+                 start: Callable[[str], Awaitable[WorkflowHandle[object, object]]],
+                 turns: Callable[[WorkflowHandle[object, object]], Awaitable[int]]) -> None:
+        self.name, self.client, self.queue, self.worker = name, client, queue, worker
+        self.start, self.turns = start, turns
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.worker.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    async def turn(self, handle: WorkflowHandle[object, object]) -> None:
+        """Send a message and wait until the turn it starts is done."""
+        while (before := await self.turns(handle)) < 0:
+            await asyncio.sleep(TICK)
+        await handle.signal("user_message", {"text": "next"})
+        while await self.turns(handle) <= before:
+            await asyncio.sleep(TICK)
+
+    async def idle_session(self) -> WorkflowHandle[object, object]:
+        handle = await self.start(f"{self.name}-{uuid.uuid4().hex[:10]}")
+        await self.turn(handle)
+        return handle
+
+
+def tenure_kind(client: Client, queue: str, worker: asyncio.subprocess.Process, model: str,
+                workspace: str) -> Kind:
+    async def start(session_id: str) -> WorkflowHandle[object, object]:
+        config = SessionConfig(model=model, workspace=workspace, max_turns=4)
+        return await client.start_workflow("AgentSession", config, id=session_id, task_queue=queue)
+
+    async def turns(handle: WorkflowHandle[object, object]) -> int:
+        status = await handle.query("status")
+        assert isinstance(status, dict)
+        done = status["state"]["kind"] == "idle"
+        return int(status["turn"]) // 2 if done else -1
+
+    return Kind("tenure", client, queue, worker, start, turns)
+
+
+def floor_kind(client: Client, queue: str, worker: asyncio.subprocess.Process) -> Kind:
+    async def start(session_id: str) -> WorkflowHandle[object, object]:
+        return await client.start_workflow("FloorSession", id=session_id, task_queue=queue)
+
+    async def turns(handle: WorkflowHandle[object, object]) -> int:
+        return int(await handle.query("turns_done"))  # type: ignore[call-overload]
+
+    return Kind("floor", client, queue, worker, start, turns)
+
+
+async def spawn(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, *args, env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=open(Path(tempfile.gettempdir()) / "light-worker.log", "ab"),
+    )
+
+
+async def one_more_turn(kind: Kind, rounds: int = 30) -> float:
+    handle = await kind.idle_session()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await kind.turn(handle)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+async def cpu_per_turn(kind: Kind, conversations: int, turns: int) -> float:
+    handles = [await kind.start(f"{kind.name}-cpu-{uuid.uuid4().hex[:8]}") for _ in range(conversations)]
+    await asyncio.sleep(1)
+    before = kind.cpu_seconds()
+    for _ in range(turns):
+        await asyncio.gather(*(kind.turn(h) for h in handles))
+    return (kind.cpu_seconds() - before) / (conversations * turns) * 1000
+
+
+async def idle_sessions(kind: Kind, sessions: int) -> tuple[float, float]:
+    """Seconds to start `sessions` idle sessions (ten at a time), and bytes per session."""
+    await asyncio.sleep(2)
+    before = kind.rss_bytes()
+    started = time.perf_counter()
+    for _ in range(sessions // 10):
+        await asyncio.gather(*(kind.idle_session() for _ in range(10)))
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(2)
+    return elapsed, (kind.rss_bytes() - before) / sessions
+
+
+async def main(sessions: int, conversations: int, turns: int) -> None:
+    directory = Path(tempfile.mkdtemp())
+    script = directory / "turns.json"
+    glob = [{"type": "tool_use", "id": "t", "name": "Glob", "input": {"pattern": "*.txt"}}]
+    script.write_text(json.dumps([glob, "done"] * 50))
+    server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
+    env = {**os.environ, "TEMPORAL_ADDRESS": server.address}
+    workers = []
+    try:
+        client = await connect(server.address)
+        tenure_queue, floor_queue = "light-tenure", "light-floor"
+        workers.append(await spawn("-m", "tenure.workers", env={**env, "TENURE_TASK_QUEUE": tenure_queue}))
+        workers.append(await spawn(str(Path(__file__).with_name("floor.py")), floor_queue, env=env))
+        await asyncio.sleep(3)
+        kinds = [floor_kind(client, floor_queue, workers[1]),
+                 tenure_kind(client, tenure_queue, workers[0], f"scripted:{script}", str(directory))]
+        rows: dict[str, list[float]] = {k.name: [] for k in kinds}
+        for kind in kinds:
+            rows[kind.name].append(await one_more_turn(kind))
+        for kind in kinds:
+            rows[kind.name].append(await cpu_per_turn(kind, conversations, turns))
+        for kind in kinds:
+            elapsed, per_session = await idle_sessions(kind, sessions)
+            rows[kind.name] += [per_session / 1024, elapsed]
+    finally:
+        for process in workers:
+            process.kill()
+        server.stop()
+    floor = rows["floor"]
+    names = ["one more turn on an idle interactive session, ms",
+             f"worker CPU per turn ({conversations} conversations x {turns} turns), ms",
+             f"worker memory per idle session ({sessions} sessions), KB",
+             f"time to start {sessions} sessions, s"]
+    print("| figure | floor | tenure | ratio |\n|---|---:|---:|---:|")
+    for index, name in enumerate(names):
+        value = rows["tenure"][index]
+        print(f"| {name} | {floor[index]:.1f} | {value:.1f} | {value / floor[index]:.2f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--conversations", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.sessions, args.conversations, args.turns))
