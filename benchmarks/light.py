@@ -89,7 +89,7 @@ def floor_kind(client: Client, queue: str, worker: asyncio.subprocess.Process) -
         return await client.start_workflow("FloorSession", id=session_id, task_queue=queue)
 
     async def turns(handle: WorkflowHandle[object, object]) -> int:
-        return int(await handle.query("turns_done"))  # type: ignore[call-overload]
+        return int(await handle.query("turns_done"))
 
     return Kind("floor", client, queue, worker, start, turns)
 

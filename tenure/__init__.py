@@ -33,7 +33,12 @@ _HOMES = {
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted(_HOME_OF)
+__all__ = [
+    "AgentClient", "AgentPlugin", "LiveOutput", "PermissionRules", "SessionConfig",
+    "SessionHandle", "SessionInfo", "SessionOutcome", "SessionStatus", "StreamedEvent",
+    "Tool", "ToolContext", "ToolError", "UnknownRequestError", "WaitingSession",
+    "build_worker", "tool",
+]
 
 
 def __getattr__(name: str) -> Any:
