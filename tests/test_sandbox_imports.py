@@ -1,6 +1,6 @@
-"""The workflow sandbox runs each session with its own copy of the workflow module, but
-must not load tenure's other layers (client, worker, tools, providers) or its models
-again for every session: that cost about 2 MB and 150 ms of CPU per session."""
+"""Sessions share one copy of tenure's modules: inside Temporal's workflow sandbox, each
+session loaded the workflow module and tenure's other layers again (about 2 MB and
+150 ms of CPU per session), so AgentSession runs outside it."""
 
 from __future__ import annotations
 

@@ -9,10 +9,6 @@ from typing import Any
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
-from temporalio.worker.workflow_sandbox import (
-    SandboxedWorkflowRunner,
-    SandboxRestrictions,
-)
 
 from tenure import settings
 from tenure.activities import (
@@ -72,14 +68,6 @@ class AgentPlugin(SimplePlugin):
             "tenure.AgentPlugin",
             data_converter=pydantic_data_converter,
             workflows=[AgentSession],
-            workflow_runner=SandboxedWorkflowRunner(
-                # Models, rule matching and payload checks are deterministic and free of
-                # side effects at import: one copy serves every session (the sandbox
-                # would otherwise load them again for each).
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    "tenure.models", "tenure.permissions", "tenure.workflows.inbound"
-                )
-            ),
             activities=[
                 PrepareSessionActivity(
                     self.registry,

@@ -20,69 +20,68 @@ from temporalio.contrib.workflow_streams import PublishInput, WorkflowStream
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
-with workflow.unsafe.imports_passed_through():
-    from tenure.models import (
-        AskUserQuestionInput,
-        ContentBlock,
-        HookEvent,
-        HookInput,
-        HookResult,
-        Message,
-        ModelCallInput,
-        ModelResponse,
-        ModelRetryStatus,
-        PendingPermission,
-        PendingQuestion,
-        PermissionResponse,
-        PermissionRules,
-        PresentedFile,
-        RejectedSignal,
-        SessionConfig,
-        SessionOutcome,
-        SessionSetup,
-        SessionSetupRequest,
-        SessionState,
-        SessionStatus,
-        StopReason,
-        TextBlock,
-        Todo,
-        TodoWriteInput,
-        ToolKind,
-        ToolRequest,
-        ToolResult,
-        ToolResultBlock,
-        ToolUseBlock,
-        TranscriptPage,
-        TranscriptQuery,
-        Usage,
-        UserAnswer,
-        UserMessage,
-    )
-    from tenure.models.events import (
-        EVENTS_TOPIC,
-        ErrorReported,
-        FilePresented,
-        MessageAdded,
-        ModelError,
-        PermissionRequested,
-        PermissionResolved,
-        QuestionAnswered,
-        QuestionAsked,
-        SessionEnded,
-        SessionStarted,
-        StateChanged,
-        ToolEnded,
-        ToolStarted,
-        TurnEnded,
-        TurnStarted,
-        UsageReported,
-    )
-    from tenure.models.transcript import transcript_page
-    from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
-    from tenure.models.validation import validation_problems
-    from tenure.permissions import Decision, decide, session_rule
-    from tenure.workflows import inbound
-    from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
+from tenure.models import (
+    AskUserQuestionInput,
+    ContentBlock,
+    HookEvent,
+    HookInput,
+    HookResult,
+    Message,
+    ModelCallInput,
+    ModelResponse,
+    ModelRetryStatus,
+    PendingPermission,
+    PendingQuestion,
+    PermissionResponse,
+    PermissionRules,
+    PresentedFile,
+    RejectedSignal,
+    SessionConfig,
+    SessionOutcome,
+    SessionSetup,
+    SessionSetupRequest,
+    SessionState,
+    SessionStatus,
+    StopReason,
+    TextBlock,
+    Todo,
+    TodoWriteInput,
+    ToolKind,
+    ToolRequest,
+    ToolResult,
+    ToolResultBlock,
+    ToolUseBlock,
+    TranscriptPage,
+    TranscriptQuery,
+    Usage,
+    UserAnswer,
+    UserMessage,
+)
+from tenure.models.events import (
+    EVENTS_TOPIC,
+    ErrorReported,
+    FilePresented,
+    MessageAdded,
+    ModelError,
+    PermissionRequested,
+    PermissionResolved,
+    QuestionAnswered,
+    QuestionAsked,
+    SessionEnded,
+    SessionStarted,
+    StateChanged,
+    ToolEnded,
+    ToolStarted,
+    TurnEnded,
+    TurnStarted,
+    UsageReported,
+)
+from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
+from tenure.models.transcript import transcript_page
+from tenure.models.validation import validation_problems
+from tenure.permissions import Decision, decide, session_rule
+from tenure.workflows import inbound
+from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 """A model call's worker that stops heartbeating for this long is taken to be dead."""
@@ -138,8 +137,13 @@ def _failure_message(error: ActivityError) -> str:
     return cause.message if isinstance(cause, ApplicationError) else str(cause or error)
 
 
-@workflow.defn(name="AgentSession")
+@workflow.defn(name="AgentSession", sandboxed=False)
 class AgentSession:
+    """One agent session. It runs outside Temporal's workflow sandbox: the sandbox loads
+    the workflow module again for every run (about 110 KB and noticeable CPU per
+    session), and this code keeps to the rules the sandbox would enforce by itself: time,
+    ids and randomness only from `workflow`, no I/O, no mutable module state."""
+
     @workflow.init
     def __init__(self, config: Any = None, *extra: Any) -> None:
         # The input is taken as plain JSON and validated in run(), so that a config that
