@@ -26,8 +26,12 @@ class DeltaPublisher:
     """The StreamCallback a provider calls with each delta. A sender task publishes what
     has gathered, waits for the workflow to take it, then gathers for one interval."""
 
-    def __init__(self, stream: WorkflowStreamClient, turn: int, attempt: int) -> None:
+    def __init__(
+        self, stream: WorkflowStreamClient, turn: int, attempt: int, text: bool = True
+    ) -> None:
         self._stream = stream
+        self._text = text
+        """Whether text and thinking are published (someone follows the session)."""
         self._topic = stream.topic(DELTAS_TOPIC)
         self._turn = turn
         self._attempt = attempt
@@ -39,7 +43,7 @@ class DeltaPublisher:
         self._sender = asyncio.create_task(self._send())
 
     def __call__(self, kind: str, text: str) -> None:
-        if kind not in ("text", "thinking") or not text:
+        if not self._text or kind not in ("text", "thinking") or not text:
             return
         if self._pending and kind != self._kind:
             self._cut()
@@ -93,14 +97,16 @@ class DeltaPublisher:
 
 
 @asynccontextmanager
-async def publishing_deltas(turn: int) -> AsyncIterator[DeltaPublisher]:
+async def publishing_deltas(turn: int, text: bool = True) -> AsyncIterator[DeltaPublisher]:
     """A DeltaPublisher for this activity's model call, drained when the block ends.
+    Without `text` (nobody follows the session) only retries and failures are published,
+    sparing the session a workflow task per model call.
 
     A retry first publishes `model_retry`, so a subscriber drops the earlier attempt's
     partial output. Publishing is best effort: it never fails the model call.
     """
     attempt = activity.info().attempt
-    publisher = DeltaPublisher(WorkflowStreamClient.from_within_activity(), turn, attempt)
+    publisher = DeltaPublisher(WorkflowStreamClient.from_within_activity(), turn, attempt, text)
     if attempt > 1:
         publisher.publish(ModelRetry(turn=turn, attempt=attempt))
     try:

@@ -46,7 +46,7 @@ class ModelCallActivity:
         the next try comes) and raised with that delay; one that cannot (a request the
         provider refuses) is raised non-retryable.
         """
-        async with heartbeating(), publishing_deltas(call.turn) as output:
+        async with heartbeating(), publishing_deltas(call.turn, call.stream_output) as output:
             try:
                 return await self._complete(call, output)
             except ModelCallError as e:
@@ -72,7 +72,9 @@ class ModelCallActivity:
         request = ModelRequest(
             messages=messages,
             context=context,
-            **call.model_dump(exclude={"session_id", "run_id", "transcript_length", "workspace"}),
+            **call.model_dump(
+                exclude={"session_id", "run_id", "transcript_length", "workspace", "stream_output"}
+            ),
             session_id=call.session_id,
         )
         return await provider.complete(request, self.registry.definitions(request.tools), output)

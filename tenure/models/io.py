@@ -78,6 +78,9 @@ class ModelCallInput(BaseModel):
     tools: list[str]
     max_tokens: int
     turn: int
+    stream_output: bool = True
+    """Publish the model's text as it streams (someone follows the session); retries
+    and failures are published either way."""
 
 
 class ModelResponse(BaseModel):

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import posixpath
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
-from temporalio.contrib.workflow_streams import PublishInput, WorkflowStream
+from temporalio.contrib.workflow_streams import (
+    PollInput,
+    PollResult,
+    PublishInput,
+    WorkflowStream,
+)
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
@@ -81,7 +86,7 @@ from tenure.models.transcript import transcript_page
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
 from tenure.workflows import inbound
-from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
+from tenure.workflows.inbound import STREAM_POLL, STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 """A model call's worker that stops heartbeating for this long is taken to be dead."""
@@ -105,6 +110,9 @@ runs at most once, since its host keeps each run for the next attempt to collect
 (tenure.activities.tool_runs), so a result Temporal could not receive (a server outage)
 is not lost."""
 MAX_REJECTED_SIGNALS = 20
+FOLLOWER_GAP = timedelta(seconds=30)
+"""A subscriber that polled the stream this recently still follows the session (it is
+between two polls); model output is streamed to the stream only while one does."""
 PREVIEW_CHARS = 200
 T = TypeVar("T")
 
@@ -176,8 +184,14 @@ class AgentSession:
         """Context from hooks, added to the next user message the model sees."""
         self._stream = WorkflowStream()
         self._events = self._stream.topic(EVENTS_TOPIC)
-        # Publishes from outside (model deltas) go through on_signal, which checks them.
+        # Publishes from outside (model deltas) go through on_signal, which checks them;
+        # polls go through _on_stream_poll, which notes that someone follows the session.
         workflow.set_signal_handler(STREAM_PUBLISH_SIGNAL, None)
+        workflow.set_update_handler(
+            STREAM_POLL, self._on_stream_poll, validator=self._stream._validate_poll  # noqa: SLF001
+        )
+        self._polls = 0
+        self._last_poll: datetime | None = None
         self._retry: ModelRetryStatus | None = None
         self._indexed_title = False
         self._indexed_state: str | None = None
@@ -416,6 +430,7 @@ class AgentSession:
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
+                stream_output=self._followed(),
             ),
             result_type=ModelResponse,
             start_to_close_timeout=timedelta(minutes=10),
@@ -765,12 +780,17 @@ class AgentSession:
 
     def _index_state(self) -> None:
         """Keep the TenureState and TenureTurns search attributes current (those the
-        namespace has), so the fleet can be listed by state."""
+        namespace has), so the fleet can be listed by state. Running a tool counts as
+        `processing` there, and the turn count is written with each change of state:
+        two upserts per turn (to processing and back to idle), not one per step."""
         known = self._setup.search_attributes if self._setup else []
+        kind = "processing" if self._state.kind == "executing_tool" else self._state.kind
+        if kind == self._indexed_state:
+            return
+        self._indexed_state = kind
         updates: list[SearchAttributeUpdate[Any]] = []
-        if TENURE_STATE.name in known and self._state.kind != self._indexed_state:
-            self._indexed_state = self._state.kind
-            updates.append(TENURE_STATE.value_set(self._state.kind))
+        if TENURE_STATE.name in known:
+            updates.append(TENURE_STATE.value_set(kind))
         if TENURE_TURNS.name in known and self._turn != self._indexed_turns:
             self._indexed_turns = self._turn
             updates.append(TENURE_TURNS.value_set(self._turn))
@@ -847,6 +867,22 @@ class AgentSession:
         if answer.request_id not in self._questions:
             raise Rejected(f"no pending question {answer.request_id!r}")
         self._answers[answer.request_id] = answer
+
+    async def _on_stream_poll(self, poll: PollInput) -> PollResult:
+        """The stream's long poll (an update), counted: model output is streamed only
+        while someone follows the session."""
+        self._polls += 1
+        try:
+            return await self._stream._on_poll(poll)  # noqa: SLF001
+        finally:
+            self._polls -= 1
+            self._last_poll = workflow.now()
+
+    def _followed(self) -> bool:
+        """Whether a subscriber polls the stream now or did within FOLLOWER_GAP."""
+        if self._polls:
+            return True
+        return self._last_poll is not None and workflow.now() - self._last_poll < FOLLOWER_GAP
 
     def _on_stream_publish(self, batch: PublishInput, deltas: list[inbound.Delta]) -> None:
         """Model output from model_call, appended to the stream (which drops a batch it
