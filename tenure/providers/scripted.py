@@ -11,6 +11,7 @@ makes the call take that long, as a slow model would.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,16 @@ class ScriptedTurn(BaseModel):
 
 
 def load_script(path: Path) -> list[ScriptedTurn]:
+    """The script's turns, parsed once for each version of the file."""
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise ModelCallError(f"scripted provider: cannot read {path}: {e}", retryable=False) from e
+    return _parse_script(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_script(path: Path, mtime_ns: int, size: int) -> list[ScriptedTurn]:
     try:
         raw: Any = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:

@@ -115,6 +115,8 @@ class ToolRegistry:
         self._tools: dict[str, Tool] = {}
         for t in tools:
             self._tools[t.name] = t
+        self._definitions: dict[str, dict[str, Any]] = {}
+        """Each tool's definition, built once: its schema is the same for every call."""
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
@@ -123,9 +125,15 @@ class ToolRegistry:
         return list(self._tools)
 
     def definitions(self, names: Iterable[str]) -> list[dict[str, Any]]:
-        """Anthropic-shaped tool definitions for the named tools, in the given order."""
-        return [
-            {"name": t.name, "description": t.description, "input_schema": input_schema(t)}
-            for n in names
-            if (t := self._tools.get(n)) is not None
-        ]
+        """Anthropic-shaped tool definitions for the named tools, in the given order
+        (shared between calls: a provider must not change them)."""
+        return [d for n in names if (d := self._definition(n)) is not None]
+
+    def _definition(self, name: str) -> dict[str, Any] | None:
+        if name not in self._definitions:
+            if (t := self._tools.get(name)) is None:
+                return None
+            self._definitions[name] = {
+                "name": t.name, "description": t.description, "input_schema": input_schema(t)
+            }
+        return self._definitions[name]
