@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,9 +82,18 @@ class PrepareSessionActivity:
         )
 
 
+SEARCH_ATTRIBUTES_TTL = 60.0
+"""Seconds a worker trusts its list of the namespace's search attributes."""
+_known: dict[str, tuple[float, list[str]]] = {}
+
+
 async def _registered_search_attributes() -> list[str]:
-    """Which of tenure's search attributes the namespace has (none if we may not ask)."""
+    """Which of tenure's search attributes the namespace has (none if we may not ask);
+    asked of the server at most once a minute per namespace, not at each session start."""
     client = activity.client()
+    cached = _known.get(client.namespace)
+    if cached and time.monotonic() - cached[0] < SEARCH_ATTRIBUTES_TTL:
+        return cached[1]
     try:
         response = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=client.namespace)
@@ -91,4 +101,6 @@ async def _registered_search_attributes() -> list[str]:
     except RPCError as e:
         activity.logger.warning("Cannot list search attributes, not keeping them: %s", e)
         return []
-    return [name for name in SEARCH_ATTRIBUTES if name in response.custom_attributes]
+    names = [name for name in SEARCH_ATTRIBUTES if name in response.custom_attributes]
+    _known[client.namespace] = (time.monotonic(), names)
+    return names

@@ -109,6 +109,12 @@ TOOL_RETRY = RetryPolicy(
 runs at most once, since its host keeps each run for the next attempt to collect
 (tenure.activities.tool_runs), so a result Temporal could not receive (a server outage)
 is not lost."""
+# Changes that give a running session other commands than the code it started under;
+# each is gated with workflow.patched so that such sessions replay as they ran.
+PREPARE_LOCALLY = "prepare-session-locally"
+COARSE_INDEX = "index-state-per-turn"
+CHECK_INPUT = "check-input-before-asking"
+FAIL_ON_ERROR = "fail-on-error-outcome"
 MAX_REJECTED_SIGNALS = 20
 FOLLOWER_GAP = timedelta(seconds=30)
 """A subscriber that polled the stream this recently still follows the session (it is
@@ -210,7 +216,7 @@ class AgentSession:
         # Release the stream's subscribers with the last events before the run closes.
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if outcome.stop_reason == "error":
+        if outcome.stop_reason == "error" and workflow.patched(FAIL_ON_ERROR):
             # Failed, as the web UI and `temporal workflow list` should show it; the
             # outcome rides along for SessionHandle.result().
             raise ApplicationError(
@@ -264,22 +270,28 @@ class AgentSession:
         return self._outcome(stop_reason)
 
     async def _prepare(self) -> SessionSetup:
-        """Ask a worker to check the session's workspace, tools and rules; that worker
-        becomes the session's host, where its tools run."""
+        """Have this worker check the session's workspace, tools and rules (a local
+        activity: no round trip through the server); it becomes the session's host,
+        where its tools run."""
         config = self._config
-        setup: SessionSetup = await workflow.execute_activity(
-            "prepare_session",
-            SessionSetupRequest(
-                workspace=config.workspace,
-                additional_directories=config.additional_directories,
-                tools=config.tools,
-                rules=config.permissions,
-            ),
-            result_type=SessionSetup,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=READ_TOOL_RETRY,
-            summary="prepare session",
+        request = SessionSetupRequest(
+            workspace=config.workspace,
+            additional_directories=config.additional_directories,
+            tools=config.tools,
+            rules=config.permissions,
         )
+        options: dict[str, Any] = {
+            "result_type": SessionSetup,
+            "start_to_close_timeout": timedelta(seconds=30),
+            "retry_policy": READ_TOOL_RETRY,
+            "summary": "prepare session",
+        }
+        if workflow.patched(PREPARE_LOCALLY):
+            setup: SessionSetup = await workflow.execute_local_activity(
+                "prepare_session", request, **options
+            )
+        else:
+            setup = await workflow.execute_activity("prepare_session", request, **options)
         return setup
 
     async def _move_host(self) -> bool:
@@ -501,7 +513,7 @@ class AgentSession:
         if decision.verdict == "deny":
             return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
         if decision.verdict == "ask":
-            if problem := await self._input_problem(use):
+            if workflow.patched(CHECK_INPUT) and (problem := await self._input_problem(use)):
                 return self._tool_result(use, problem, True)
             response = await self._ask_permission(use, decision.reason)
             if response is None:
@@ -784,13 +796,16 @@ class AgentSession:
         `processing` there, and the turn count is written with each change of state:
         two upserts per turn (to processing and back to idle), not one per step."""
         known = self._setup.search_attributes if self._setup else []
-        kind = "processing" if self._state.kind == "executing_tool" else self._state.kind
-        if kind == self._indexed_state:
+        kind = self._state.kind
+        coarse = workflow.patched(COARSE_INDEX)
+        if coarse and kind == "executing_tool":
+            kind = "processing"
+        if coarse and kind == self._indexed_state:
             return
-        self._indexed_state = kind
         updates: list[SearchAttributeUpdate[Any]] = []
-        if TENURE_STATE.name in known:
+        if TENURE_STATE.name in known and kind != self._indexed_state:
             updates.append(TENURE_STATE.value_set(kind))
+        self._indexed_state = kind
         if TENURE_TURNS.name in known and self._turn != self._indexed_turns:
             self._indexed_turns = self._turn
             updates.append(TENURE_TURNS.value_set(self._turn))

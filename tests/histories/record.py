@@ -1,0 +1,119 @@
+"""Record representative AgentSession histories for the replay test.
+
+Run it with the tenure version whose sessions must keep replaying (for example from a
+git worktree of an older commit): `PYTHONPATH=/path/to/that/tree python
+tests/histories/record.py tests/histories/NAME`. It starts its own dev server and worker
+and writes one JSON history per scenario into the folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tenure import AgentClient, SessionConfig
+from tenure.devserver import free_port, start_dev_server
+from tenure.workers import build_worker, connect
+
+
+def use(name: str, tool_input: dict[str, Any], n: int) -> dict[str, Any]:
+    return {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": tool_input}
+
+
+async def until(handle: Any, kind: str, turn: int | None = None) -> Any:
+    while True:
+        status = await handle.status()
+        if status.state.kind == kind and (turn is None or status.turn == turn):
+            return status
+        await asyncio.sleep(0.05)
+
+
+async def record(out: Path) -> None:
+    work = Path(tempfile.mkdtemp())
+    (work / "notes.txt").write_text("first line\n")
+    scripts = {
+        "approvals": [
+            [{"type": "text", "text": "Reading."}, use("Read", {"file_path": "notes.txt"}, 1)],
+            [use("Write", {"file_path": "out.txt", "content": "hi"}, 2)],
+            [use("Bash", {"command": "echo one"}, 3), use("Bash", {"command": "echo one"}, 4)],
+            [use("Bash", {"command": "rm -rf /"}, 5)],
+            "All done.",
+        ],
+        "conversation": [
+            [use("AskUserQuestion", {"questions": [{
+                "question": "Which colour?", "header": "Colour", "multiSelect": False,
+                "options": [{"label": "red", "description": "warm"},
+                            {"label": "blue", "description": "cool"}]}]}, 1)],
+            [use("TodoWrite", {"todos": [{"content": "paint", "status": "in_progress",
+                                          "activeForm": "painting"}]}, 2),
+             use("Bash", {"command": "sleep 2; echo painted"}, 3)],
+            "Painted it blue.",
+            [use("Bash", {"command": "sleep 30"}, 4)],
+            "Stopped.",
+        ],
+        "failure": "no such script",
+    }
+    server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
+    try:
+        client = await connect(server.address)
+        async with build_worker(client, task_queue="record"):
+            agents = AgentClient(client, task_queue="record")
+            models = {}
+            for name, turns in scripts.items():
+                path = work / f"{name}.json"
+                if isinstance(turns, list):
+                    path.write_text(json.dumps(turns))
+                models[name] = f"scripted:{path}"
+
+            approvals = await agents.start(SessionConfig(
+                model=models["approvals"], prompt="tidy up", mode="autonomous",
+                workspace=str(work), title="approvals"), session_id="replay-approvals")
+            status = await until(approvals, "waiting_for_permission")
+            await approvals.approve(status.pending_permissions[0].request_id)
+            status = await until(approvals, "waiting_for_permission")
+            await approvals.approve(status.pending_permissions[0].request_id, scope="session")
+            status = await until(approvals, "waiting_for_permission")
+            await approvals.deny(status.pending_permissions[0].request_id, reason="never")
+            await approvals.workflow.signal("user_message", {"nonsense": True})
+            await approvals.result()
+
+            chat = await agents.start(SessionConfig(
+                model=models["conversation"], prompt="paint it", workspace=str(work),
+                tools=["Bash", "TodoWrite", "AskUserQuestion"],
+                permission_mode="bypassPermissions"), session_id="replay-conversation")
+            status = await until(chat, "waiting_for_user_input")
+            await chat.answer(status.pending_questions[0].request_id, {"Which colour?": "blue"})
+            await until(chat, "executing_tool")
+            await chat.send("make it quick")  # steers: taken in after the Bash call
+            await until(chat, "idle", turn=3)
+            await chat.send("now wait")
+            await until(chat, "executing_tool")
+            await chat.interrupt()
+            await until(chat, "idle")
+            await chat.send("stop there")
+            await until(chat, "idle", turn=5)
+            await chat.end()
+            await chat.result()
+
+            failing = await agents.start(SessionConfig(
+                model=models["failure"], prompt="fail", mode="autonomous",
+                workspace=str(work)), session_id="replay-failure")
+            try:
+                await failing.result()
+            except Exception:  # noqa: BLE001 - newer versions fail the workflow
+                pass
+
+            out.mkdir(parents=True, exist_ok=True)
+            for handle in (approvals, chat, failing):
+                history = await handle.workflow.fetch_history()
+                (out / f"{handle.id}.json").write_text(history.to_json())
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1])))
