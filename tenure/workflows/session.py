@@ -116,7 +116,7 @@ COARSE_INDEX = "index-state-per-turn"
 CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
 MAX_REJECTED_SIGNALS = 20
-FOLLOWER_GAP = timedelta(seconds=30)
+FOLLOWER_GAP = timedelta(seconds=10)
 """A subscriber that polled the stream this recently still follows the session (it is
 between two polls); model output is streamed to the stream only while one does."""
 PREVIEW_CHARS = 200
@@ -144,7 +144,7 @@ def _never_started(error: ActivityError) -> bool:
     )
 
 
-def _failure_message(error: ActivityError) -> str:
+def _failure_message(error: ActivityError | ApplicationError) -> str:
     cause = error.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
         cause = cause.cause
@@ -199,7 +199,9 @@ class AgentSession:
         self._polls = 0
         self._last_poll: datetime | None = None
         self._retry: ModelRetryStatus | None = None
-        self._indexed_title = False
+        self._prepare_locally = self._coarse_index = True
+        self._check_input = self._fail_on_error = True
+        """Which gated changes this run has (see run())."""
         self._indexed_state: str | None = None
         self._indexed_turns: int | None = None
         """What the search attributes say now."""
@@ -208,6 +210,12 @@ class AgentSession:
 
     @workflow.run
     async def run(self, config: Any = None, *extra: Any) -> SessionOutcome:
+        # Asked once, before anything else, so that the markers sit at the start of the
+        # history and a replay meets them where the code asks.
+        self._prepare_locally = workflow.patched(PREPARE_LOCALLY)
+        self._coarse_index = workflow.patched(COARSE_INDEX)
+        self._check_input = workflow.patched(CHECK_INPUT)
+        self._fail_on_error = workflow.patched(FAIL_ON_ERROR)
         if self._invalid:
             self._record_error(self._invalid.message)
             raise self._invalid
@@ -216,7 +224,7 @@ class AgentSession:
         # Release the stream's subscribers with the last events before the run closes.
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if outcome.stop_reason == "error" and workflow.patched(FAIL_ON_ERROR):
+        if outcome.stop_reason == "error" and self._fail_on_error:
             # Failed, as the web UI and `temporal workflow list` should show it; the
             # outcome rides along for SessionHandle.result().
             raise ApplicationError(
@@ -228,7 +236,7 @@ class AgentSession:
     async def _run_session(self, config: SessionConfig) -> SessionOutcome:
         try:
             self._setup = await self._prepare()
-        except ActivityError as e:
+        except (ActivityError, ApplicationError) as e:
             return self._fail(f"The session could not start: {_failure_message(e)}")
         self._index_session()
         self._publish(
@@ -286,7 +294,7 @@ class AgentSession:
             "retry_policy": READ_TOOL_RETRY,
             "summary": "prepare session",
         }
-        if workflow.patched(PREPARE_LOCALLY):
+        if self._prepare_locally:
             setup: SessionSetup = await workflow.execute_local_activity(
                 "prepare_session", request, **options
             )
@@ -300,7 +308,7 @@ class AgentSession:
         lost = self._setup.host_queue if self._setup else None
         try:
             self._setup = await self._prepare()
-        except ActivityError as e:
+        except (ActivityError, ApplicationError) as e:
             self._publish(
                 ErrorReported, source="session",
                 message=f"The session's worker is gone and no other can host it: "
@@ -513,7 +521,7 @@ class AgentSession:
         if decision.verdict == "deny":
             return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
         if decision.verdict == "ask":
-            if workflow.patched(CHECK_INPUT) and (problem := await self._input_problem(use)):
+            if self._check_input and (problem := await self._input_problem(use)):
                 return self._tool_result(use, problem, True)
             response = await self._ask_permission(use, decision.reason)
             if response is None:
@@ -797,10 +805,9 @@ class AgentSession:
         two upserts per turn (to processing and back to idle), not one per step."""
         known = self._setup.search_attributes if self._setup else []
         kind = self._state.kind
-        coarse = workflow.patched(COARSE_INDEX)
-        if coarse and kind == "executing_tool":
+        if self._coarse_index and kind == "executing_tool":
             kind = "processing"
-        if coarse and kind == self._indexed_state:
+        if self._coarse_index and kind == self._indexed_state:
             return
         updates: list[SearchAttributeUpdate[Any]] = []
         if TENURE_STATE.name in known and kind != self._indexed_state:
@@ -894,10 +901,13 @@ class AgentSession:
             self._last_poll = workflow.now()
 
     def _followed(self) -> bool:
-        """Whether a subscriber polls the stream now or did within FOLLOWER_GAP."""
-        if self._polls:
+        """Whether a subscriber polls the stream now or did within FOLLOWER_GAP, or the
+        session started less than FOLLOWER_GAP ago (whoever started it is about to
+        subscribe)."""
+        now = workflow.now()
+        if self._polls or now - workflow.info().start_time < FOLLOWER_GAP:
             return True
-        return self._last_poll is not None and workflow.now() - self._last_poll < FOLLOWER_GAP
+        return self._last_poll is not None and now - self._last_poll < FOLLOWER_GAP
 
     def _on_stream_publish(self, batch: PublishInput, deltas: list[inbound.Delta]) -> None:
         """Model output from model_call, appended to the stream (which drops a batch it
