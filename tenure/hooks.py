@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from tenure.models import HookEvent, HookInput, HookResult, HookSpec
+from tenure.tools.environment import agent_environment
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ async def run_hooks(hooks: Iterable[Hook], event: HookInput) -> HookResult:
 # ---- command hooks (Claude Code's settings.json format) --------------------------------
 
 
-def command_hooks(settings: dict[str, Any] | str | Path) -> list[Hook]:
+def command_hooks(
+    settings: dict[str, Any] | str | Path, env_passthrough: Iterable[str] = ()
+) -> list[Hook]:
     """Hooks from Claude Code's settings format: a dict, or the path of a settings.json:
 
         {"hooks": {"PreToolUse": [{"matcher": "Bash",
@@ -94,7 +97,8 @@ def command_hooks(settings: dict[str, Any] | str | Path) -> list[Hook]:
     (`hookSpecificOutput.permissionDecision`, `decision: "block"`), rewrite
     (`hookSpecificOutput.updatedInput`) or add context (`additionalContext`, or plain
     stdout for UserPromptSubmit and SessionStart); exit 2 blocks with stderr as the
-    reason; any other exit code is logged and changes nothing.
+    reason; any other exit code is logged and changes nothing. The command runs without
+    the worker's secret environment variables, but for those in `env_passthrough`.
     """
     data: dict[str, Any] = (
         settings if isinstance(settings, dict) else json.loads(Path(settings).read_text())
@@ -108,7 +112,11 @@ def command_hooks(settings: dict[str, Any] | str | Path) -> list[Hook]:
                 hooks.append(
                     Hook(
                         event=event,
-                        callback=_CommandHook(entry["command"], float(entry.get("timeout", 60))),
+                        callback=_CommandHook(
+                            entry["command"],
+                            float(entry.get("timeout", 60)),
+                            tuple(env_passthrough),
+                        ),
                         matcher=group.get("matcher"),
                     )
                 )
@@ -119,6 +127,8 @@ def command_hooks(settings: dict[str, Any] | str | Path) -> list[Hook]:
 class _CommandHook:
     command: str
     timeout: float
+    env_passthrough: tuple[str, ...] = ()
+    """Secret environment variables the command may see (the worker's are withheld)."""
 
     async def __call__(self, event: HookInput) -> HookResult | None:
         payload = {
@@ -133,6 +143,7 @@ class _CommandHook:
         process = await asyncio.create_subprocess_shell(
             self.command,
             cwd=event.workspace,
+            env=agent_environment(self.env_passthrough),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -42,6 +42,7 @@ class ToolCallActivity:
             workspace=Path(request.workspace),
             session_id=request.session_id,
             additional_directories=[Path(d) for d in request.additional_directories],
+            env_passthrough=self.policy.env_passthrough,
         )
         async def execute() -> ToolResult:
             try:

@@ -25,6 +25,8 @@ class ToolContext:
     workspace: Path
     session_id: str = ""
     additional_directories: list[Path] = field(default_factory=list)
+    env_passthrough: list[str] = field(default_factory=list)
+    """Secret environment variables the worker policy lets the agent's commands see."""
 
     def resolve_path(self, path: str) -> Path:
         """An absolute, symlink-resolved path inside the workspace (or an extra directory).

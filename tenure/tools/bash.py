@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.environment import agent_environment
 from tenure.tools.reaper import reaper
 
 DEFAULT_TIMEOUT_MS = 120_000
@@ -131,6 +132,7 @@ async def start_bash(
             "-c",
             command,
             cwd=ctx.workspace,
+            env=agent_environment(ctx.env_passthrough),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out_w,
             stderr=err_w,
