@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.files import write_atomically
 
 
 class EditInput(BaseModel):
@@ -65,7 +66,7 @@ class EditTool:
                 "unique, or set replace_all to replace every occurrence."
             )
         try:
-            path.write_bytes(text.replace(input.old_string, input.new_string).encode("utf-8"))
+            write_atomically(path, text.replace(input.old_string, input.new_string).encode("utf-8"))
         except OSError as e:
             raise ToolError(f"Cannot write {path}: {e.strerror or e}") from None
         return f"Edited {path}: {count} replacement{'s' if count > 1 else ''}."

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.files import write_atomically
 
 
 class WriteInput(BaseModel):
@@ -37,7 +38,7 @@ class WriteTool:
         data = input.content.encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            write_atomically(path, data)
         except OSError as e:
             raise ToolError(f"Cannot write {path}: {e.strerror or e}") from None
         return f"Wrote {len(data)} bytes to {path}"
