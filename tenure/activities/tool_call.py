@@ -13,6 +13,10 @@ from tenure.activities.tool_runs import ToolRuns
 from tenure.models import ToolRequest, ToolResult, WorkerPolicy
 from tenure.permissions import first_match
 from tenure.tools import ToolContext, ToolError, ToolRegistry
+from tenure.tools.limits import cap_bytes
+
+
+CUT_HINT = "ask for less at a time (a narrower search, a range of lines, a smaller page)"
 
 
 class ToolCallActivity:
@@ -46,9 +50,10 @@ class ToolCallActivity:
         )
         async def execute() -> ToolResult:
             try:
-                return ToolResult(content=await tool.execute(parsed, ctx))
+                output = await tool.execute(parsed, ctx)
             except ToolError as e:
-                return ToolResult(content=str(e), is_error=True)
+                return ToolResult(content=cap_bytes(str(e), CUT_HINT), is_error=True)
+            return ToolResult(content=cap_bytes(output, CUT_HINT))
 
         async with heartbeating():
             if tool.kind == "read":  # safe to run again on each attempt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +12,8 @@ from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
 
 MAX_RESULTS = 100
+MAX_CANDIDATES = 20_000
+"""Matches looked at before the search stops (each is stat-ed to sort newest first)."""
 
 
 class GlobInput(BaseModel):
@@ -44,29 +47,47 @@ class GlobTool:
         if Path(input.pattern).is_absolute():
             raise ToolError("pattern must be relative; pass the directory to search as path.")
         try:
-            files = await asyncio.to_thread(_matches, base, input.pattern, ctx)
+            files, matched = await asyncio.to_thread(_matches, base, input.pattern, ctx)
         except (ValueError, NotImplementedError) as e:
             raise ToolError(f"Invalid glob pattern {input.pattern!r}: {e}") from None
         if not files:
             return "No files found"
-        lines = [str(f) for f in files[:MAX_RESULTS]]
-        if len(files) > MAX_RESULTS:
+        lines = [str(f) for f in files]
+        if matched > MAX_CANDIDATES:
             lines.append(
-                f"(Results are truncated: showing the {MAX_RESULTS} newest of {len(files)} files. "
+                f"(Results are truncated: more than {MAX_CANDIDATES} files match; showing the "
+                f"{MAX_RESULTS} newest of the first {MAX_CANDIDATES} found. Use a more specific "
+                "path or pattern.)"
+            )
+        elif matched > MAX_RESULTS:
+            lines.append(
+                f"(Results are truncated: showing the {MAX_RESULTS} newest of {matched} files. "
                 "Use a more specific path or pattern.)"
             )
         return "\n".join(lines)
 
 
-def _matches(base: Path, pattern: str, ctx: ToolContext) -> list[Path]:
-    """Files under base matching pattern and inside the workspace, newest first."""
-    found: list[tuple[float, Path]] = []
+def _matches(base: Path, pattern: str, ctx: ToolContext) -> tuple[list[Path], int]:
+    """The MAX_RESULTS newest files under base matching pattern and inside the
+    workspace, and how many matched. Only the first MAX_CANDIDATES matches are looked at
+    (their count is then MAX_CANDIDATES + 1): a huge tree is not stat-ed whole."""
+    newest: list[tuple[float, str]] = []
+    matched = 0
     for path in base.glob(pattern):
         try:
             ctx.resolve_path(str(path))  # skips `..` and symlinks that lead outside
-            if path.is_file():
-                found.append((path.stat().st_mtime, path))
+            if not path.is_file():
+                continue
+            mtime = path.stat().st_mtime
         except (ToolError, OSError):
             continue
-    found.sort(key=lambda item: (-item[0], str(item[1])))
-    return [path for _, path in found]
+        matched += 1
+        if matched > MAX_CANDIDATES:
+            break
+        entry = (mtime, str(path))
+        if len(newest) < MAX_RESULTS:
+            heapq.heappush(newest, entry)
+        elif entry > newest[0]:
+            heapq.heapreplace(newest, entry)
+    newest.sort(key=lambda item: (-item[0], item[1]))
+    return [Path(p) for _, p in newest], matched

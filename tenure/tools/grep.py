@@ -13,9 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.limits import cap_bytes
 
 DEFAULT_HEAD_LIMIT = 250
 MAX_COLUMNS = 500
+MAX_PATHS = 20_000
+"""files_with_matches keeps this many paths to sort newest first; the rest are counted."""
+LINE_LIMIT = 1 << 20
+"""Longest line read from ripgrep (its lines are cut at MAX_COLUMNS; paths are short)."""
 """Longer matching lines (minified files, say) are elided by ripgrep."""
 
 OutputMode = Literal["files_with_matches", "content", "count"]
@@ -102,23 +107,26 @@ class GrepTool:
         target = ctx.resolve_path(input.path or ".")
         if not target.exists():
             raise ToolError(f"Path does not exist: {target}")
-        stdout, stderr, code = await _run([_rg(), *_arguments(input), "--", str(target)], ctx)
-        if code >= 2 and not stdout.strip():
+        keep = MAX_PATHS if input.output_mode == "files_with_matches" else input.head_limit
+        lines, more, stderr, code = await _run(
+            [_rg(), *_arguments(input), "--", str(target)], ctx, keep
+        )
+        if code >= 2 and not lines:
             raise ToolError(f"ripgrep failed: {stderr.strip() or f'exit code {code}'}")
-        lines = stdout.splitlines()
         if not lines:
             return "No matches found"
         if input.output_mode == "files_with_matches":
             lines = _newest_first(lines)
-        shown = lines[: input.head_limit]
-        if len(lines) > input.head_limit:
-            shown.append(
-                f"... ({len(lines) - input.head_limit} more lines cut by head_limit="
-                f"{input.head_limit}; narrow the search or raise head_limit)"
+            more += max(0, len(lines) - input.head_limit)
+            lines = lines[: input.head_limit]
+        if more:
+            lines.append(
+                f"... ({more} more lines cut by head_limit={input.head_limit}; narrow the "
+                "search or raise head_limit)"
             )
         if code >= 2:
-            shown.append(f"[ripgrep reported errors]\n{stderr.strip()}")
-        return "\n".join(shown)
+            lines.append(f"[ripgrep reported errors]\n{stderr.strip()}")
+        return cap_bytes("\n".join(lines), "narrow the search or lower head_limit")
 
 
 def _arguments(input: GrepInput) -> list[str]:
@@ -153,21 +161,34 @@ def _rg() -> str:
     return found
 
 
-async def _run(argv: list[str], ctx: ToolContext) -> tuple[str, str, int]:
+async def _run(argv: list[str], ctx: ToolContext, keep: int) -> tuple[list[str], int, str, int]:
+    """ripgrep's first `keep` output lines, how many more it printed (counted as they
+    stream by, never held), its stderr (the first 64 KB) and its exit code."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=ctx.workspace,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        limit=LINE_LIMIT,
     )
+    assert proc.stdout is not None and proc.stderr is not None
+    errors = asyncio.create_task(proc.stderr.read(64 * 1024))
+    lines: list[str] = []
+    more = 0
     try:
-        out, err = await proc.communicate()
-    except asyncio.CancelledError:
+        async for raw in proc.stdout:
+            if len(lines) < keep:
+                lines.append(raw.decode(errors="replace").rstrip("\n"))
+            else:
+                more += 1
+        code = await proc.wait()
+        stderr = (await errors).decode(errors="replace")
+    except BaseException:
         proc.kill()
+        errors.cancel()
         raise
-    assert proc.returncode is not None
-    return out.decode(errors="replace"), err.decode(errors="replace"), proc.returncode
+    return lines, more, stderr, code
 
 
 def _newest_first(paths: list[str]) -> list[str]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.limits import MAX_RESULT_BYTES
 
 DEFAULT_LIMIT = 2000
 MAX_LINE_CHARS = 2000
+LINE_BYTES = 64 * 1024
+"""Of a longer line only this much is read; the rest is skipped, not loaded."""
 BINARY_SNIFF_BYTES = 8192
 
 
@@ -59,30 +62,63 @@ class ReadTool:
             with path.open("rb") as raw:
                 if b"\0" in raw.read(BINARY_SNIFF_BYTES):
                     raise ToolError(f"{path} looks like a binary file; Read shows text only.")
-            with path.open(encoding="utf-8", errors="replace") as text:
-                return _numbered(text, input.offset or 1, input.limit or DEFAULT_LIMIT, path.name)
+                raw.seek(0)
+                return _numbered(raw, input.offset or 1, input.limit or DEFAULT_LIMIT, path.name)
         except FileNotFoundError:
             raise ToolError(f"File does not exist: {path}") from None
         except OSError as e:
             raise ToolError(f"Cannot read {path}: {e.strerror or e}") from None
 
 
-def _numbered(lines: Iterable[str], offset: int, limit: int, name: str) -> str:
-    """Lines offset..offset+limit-1, numbered `cat -n` style, and a hint if more remain."""
+def _numbered(raw: BinaryIO, offset: int, limit: int, name: str) -> str:
+    """Lines offset..offset+limit-1, numbered `cat -n` style, and a hint if more remain.
+    The file is read in bounded pieces: a line is never held longer than LINE_BYTES, and
+    the output stops at MAX_RESULT_BYTES."""
     out: list[str] = []
-    total = 0
-    for total, line in enumerate(lines, start=1):
-        if offset <= total < offset + limit:
-            text = line.rstrip("\n")
-            if len(text) > MAX_LINE_CHARS:
-                cut = len(text) - MAX_LINE_CHARS
-                text = f"{text[:MAX_LINE_CHARS]} ... [line cut: {cut} more characters]"
-            out.append(f"{total:>6}\t{text}")
-    if total == 0:
+    size = 0
+    number = 0
+    stop = offset + limit  # the first line not shown
+    while (line := _read_line(raw)) is not None:
+        number += 1
+        if number < offset or number >= stop:
+            continue
+        entry = f"{number:>6}\t{_shown(*line)}"
+        size += len(entry.encode("utf-8")) + 1
+        if size > MAX_RESULT_BYTES:
+            stop = number
+            continue
+        out.append(entry)
+    if number == 0:
         return f"(The file {name} exists but is empty.)"
-    if offset > total:
-        raise ToolError(f"{name} has only {total} lines; offset {offset} is past its end.")
+    if offset > number:
+        raise ToolError(f"{name} has only {number} lines; offset {offset} is past its end.")
     last = offset + len(out) - 1
-    if last < total:
-        out.append(f"... ({total - last} more lines; use offset={last + 1} to read on)")
+    if last < number:
+        why = " (the output reached its size limit)" if stop <= offset + limit - 1 else ""
+        out.append(f"... ({number - last} more lines{why}; use offset={last + 1} to read on)")
     return "\n".join(out)
+
+
+def _read_line(raw: BinaryIO) -> tuple[bytes, int] | None:
+    """The next line's first LINE_BYTES and how many bytes of it were skipped; None at
+    the end of the file."""
+    head = raw.readline(LINE_BYTES)
+    if not head:
+        return None
+    skipped = 0
+    while not head.endswith(b"\n") and (rest := raw.readline(1 << 20)):
+        skipped += len(rest) - rest.endswith(b"\n")
+        if rest.endswith(b"\n"):
+            break
+    return head, skipped
+
+
+def _shown(head: bytes, skipped: int) -> str:
+    text = head.decode("utf-8", errors="replace").rstrip("\n")
+    if len(text) <= MAX_LINE_CHARS and not skipped:
+        return text
+    if skipped:
+        more = f"{len(text) - MAX_LINE_CHARS} more characters and {skipped:,} more bytes"
+    else:
+        more = f"{len(text) - MAX_LINE_CHARS} more characters"
+    return f"{text[:MAX_LINE_CHARS]} ... [line cut: {more}]"
