@@ -77,7 +77,7 @@ from tenure.workers.worker import build_worker, connect, run_worker
 
 T = TypeVar("T")
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 QUERY_TIMEOUT = 10.0
 """A query to a finished session needs a worker to replay it; give up after this long."""
 LIST_QUERY_TIMEOUT = timedelta(seconds=3)

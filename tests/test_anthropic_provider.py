@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
+import warnings
 from collections.abc import Iterator
 
 import anthropic
@@ -368,6 +369,38 @@ async def test_missing_api_key_is_one_clear_non_retryable_sentence(
     with pytest.raises(ModelCallError) as info:
         await AnthropicProvider(MODEL).complete(request(), [], Deltas())
 
-    assert str(info.value) == "ANTHROPIC_API_KEY is not set on the worker"
-    assert not info.value.retryable
+    assert str(info.value).startswith("ANTHROPIC_API_KEY is not set on worker ")
+    assert "another worker with the key may serve this call" in str(info.value)
+    assert info.value.retryable  # another worker may have the key
     assert fake.requests == []
+
+
+async def test_a_deprecated_model_is_warned_about_once_per_worker(
+    fake: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.add(FakeAnthropic.stream(["one"]), FakeAnthropic.stream(["two"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the SDK's own would raise here
+        for _ in range(2):
+            client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="t", max_retries=0)
+            provider = AnthropicProvider("claude-sonnet-4-5-20250929", client)
+            await provider.complete(request(), [], Deltas())
+    notes = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+    assert notes == [
+        "The model claude-sonnet-4-5-20250929 is deprecated: its end of life is November 30th, 2026"
+    ]
+
+
+async def test_a_stalled_stream_fails_the_attempt(
+    fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tenure.providers.anthropic.STALL_SECONDS", 0.5)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+    default_client.cache_clear()
+    fake.add(FakeAnthropic.stream(["slow"], delay_s=3))
+    with pytest.raises(ModelCallError) as info:
+        await AnthropicProvider(MODEL).complete(request(), [], Deltas())
+    assert info.value.retryable
+    assert str(info.value) == "cannot reach the Anthropic API (timed out)"
+    default_client.cache_clear()

@@ -9,12 +9,17 @@ from __future__ import annotations
 import email.utils
 import functools
 import json
+import logging
+import os
+import socket
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import anthropic
+from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from anthropic.types import (
     InputJSONDelta,
     MessageParam,
@@ -47,7 +52,13 @@ from tenure.models import (
 )
 from tenure.providers.base import ModelCallError, StreamCallback, is_retryable_status
 
-MISSING_KEY = "ANTHROPIC_API_KEY is not set on the worker"
+MISSING_KEY = (
+    f"ANTHROPIC_API_KEY is not set on worker {socket.gethostname()}:{os.getpid()}; "
+    "another worker with the key may serve this call"
+)
+STALL_SECONDS = 120.0
+"""A stream that sends nothing (not even its pings) for this long has stalled: the
+attempt fails and is retried, rather than waiting out the activity's 10 minutes."""
 
 
 # The HTTP status each API error type comes with, to classify an `error` event that
@@ -69,7 +80,22 @@ _STATUS_OF_ERROR_TYPE = {
 @functools.cache
 def default_client() -> anthropic.AsyncAnthropic:
     """The process's shared client. It reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL itself."""
-    return anthropic.AsyncAnthropic(max_retries=0)
+    timeout = anthropic.Timeout(600.0, connect=10.0, read=STALL_SECONDS)
+    return anthropic.AsyncAnthropic(max_retries=0, timeout=timeout)
+
+
+def warn_if_deprecated(model: str) -> None:
+    """One warning per worker and model that the SDK lists as deprecated (the SDK's own
+    warning, on every call, is silenced)."""
+    if model in _warned:
+        return
+    _warned.add(model)
+    if end := DEPRECATED_MODELS.get(model):
+        logger.warning("The model %s is deprecated: its end of life is %s", model, end)
+
+
+_warned: set[str] = set()
+logger = logging.getLogger(__name__)
 
 
 class AnthropicProvider:
@@ -81,27 +107,31 @@ class AnthropicProvider:
         self, request: ModelRequest, tools: list[dict[str, Any]], on_delta: StreamCallback
     ) -> ModelResponse:
         builder = _ResponseBuilder(on_delta)
+        warn_if_deprecated(self.model)
         try:
             client = self._client or default_client()
-            stream = await client.messages.create(
-                model=self.model,
-                max_tokens=request.max_tokens,
-                system=_system(request.system_prompt) or anthropic.omit,
-                messages=_messages(request.messages, request.context),
-                tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
-                stream=True,
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                stream = await client.messages.create(
+                    model=self.model,
+                    max_tokens=request.max_tokens,
+                    system=_system(request.system_prompt) or anthropic.omit,
+                    messages=_messages(request.messages, request.context),
+                    tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
+                    stream=True,
+                )
             async with stream:
                 await _read(stream, builder)
         except anthropic.APIStatusError as e:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError
-            raise ModelCallError(f"Could not reach the Anthropic API: {e}", retryable=True) from e
+            reason = "timed out" if isinstance(e, anthropic.APITimeoutError) else str(e)
+            raise ModelCallError(f"cannot reach the Anthropic API ({reason})", retryable=True) from e
         except TypeError as e:
             # The SDK raises this before sending when it has no credential to send.
             if "authentication" not in str(e):
                 raise
-            raise ModelCallError(MISSING_KEY, retryable=False) from e
+            raise ModelCallError(MISSING_KEY, retryable=True) from e
         except anthropic.AnthropicError as e:
             raise ModelCallError(f"Anthropic SDK error: {e}", retryable=False) from e
         return builder.response()
