@@ -184,7 +184,8 @@ def _with_session(session_id: str, action: Callable[[SessionHandle], Awaitable[T
 def _start_server(port: int, ui_port: int | None, db: Path) -> DevServer:
     try:
         return start_dev_server(
-            port=port, ui_port=ui_port, db_path=db, log_file=db.with_suffix(".log")
+            port=port, ui_port=ui_port, db_path=db, log_file=db.with_suffix(".log"),
+            die_with_parent=True,
         )
     except DevServerError as e:
         _fail(f"{e}.")
@@ -444,6 +445,14 @@ def chat(
 # ---- tenure dev / tenure worker --------------------------------------------------------
 
 
+def _servable_models() -> str:
+    """Which providers this process's worker can serve, for `tenure dev` to say."""
+    if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+        return "Claude models (anthropic:NAME), scripted:PATH"
+    return ("scripted:PATH only: ANTHROPIC_API_KEY is not set, so Claude models are left "
+            "to other workers")
+
+
 async def _serve(server: DevServer, db: Path) -> int:
     """Run a worker against the dev server until Ctrl-C (or SIGTERM)."""
     client = await _connect(server.address)
@@ -454,6 +463,7 @@ async def _serve(server: DevServer, db: Path) -> int:
         for label, value in [
             ("Temporal", server.address), ("Web UI", server.ui_url or "off"),
             ("Task queue", settings.task_queue()), ("Database", str(db)),
+            ("Models", _servable_models()),
         ]:
             out.print(Text.assemble((f"{label:<11}", "bold"), value))
         if not server.address.endswith(":7233"):

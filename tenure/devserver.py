@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import fcntl
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +21,9 @@ from tenure.models.search import SEARCH_ATTRIBUTES
 
 # Without this the dev server waits ~40-50 ms before each workflow step (see DESIGN.md).
 FAST_DYNAMIC_CONFIG = "history.transferProcessorMaxPollRPS=10000"
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class DevServerError(RuntimeError):
@@ -67,6 +74,8 @@ class DevServer:
     process: subprocess.Popen[bytes]
     address: str
     ui_url: str | None
+    db_lock: int | None = None
+    """A file descriptor holding the database's lock while the server runs."""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -76,6 +85,36 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.db_lock is not None:
+            os.close(self.db_lock)
+            self.db_lock = None
+
+
+def lock_database(db: Path) -> int:
+    """Take `db`'s lock (a file beside it) for this process, so that a second server does
+    not share the database: a DevServerError names the holder. The lock goes with the
+    process, however it ends."""
+    lock_path = db.with_name(db.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise DevServerError(
+            f"The database {db} is in use by a dev server of process {holder} (another "
+            "`tenure dev`, `run` or `chat`); stop it, or give this one its own with --db"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: SIGTERM it when its parent dies, however
+    the parent ends (SIGKILL included), so it never outlives the command that started it."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_dev_server(
@@ -86,11 +125,14 @@ def start_dev_server(
     ephemeral: bool = False,
     log_file: Path | None = None,
     startup_timeout: float = 30.0,
+    die_with_parent: bool = False,
 ) -> DevServer:
     """Start the dev server with tenure's settings and wait until it accepts connections.
 
     `ephemeral` keeps everything in memory (tests); otherwise the database lives at
-    `db_path` (default: the user's data directory). `ui_port=None` turns the web UI off.
+    `db_path` (default: the user's data directory), locked against a second server.
+    `ui_port=None` turns the web UI off. `die_with_parent` ends the server with the
+    process that starts it (from its main thread), however that process ends.
     """
     cmd = [
         temporal_binary(), "server", "start-dev",
@@ -103,9 +145,11 @@ def start_dev_server(
         cmd.append("--headless")
     else:
         cmd += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"]
+    lock = None
     if not ephemeral:
         db = db_path or default_db_path()
         db.parent.mkdir(parents=True, exist_ok=True)
+        lock = lock_database(db)
         cmd += ["--db-filename", str(db)]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
@@ -113,18 +157,21 @@ def start_dev_server(
     process = subprocess.Popen(
         cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True, env={**os.environ},
+        preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
     )
     address = f"127.0.0.1:{port}"
+    ui = f"http://127.0.0.1:{ui_port}" if ui_port is not None else None
+    server = DevServer(process=process, address=address, ui_url=ui, db_lock=lock)
     deadline = time.monotonic() + startup_timeout
     while not (is_listening(address) and _is_healthy(address)):
         if process.poll() is not None:
+            server.stop()
             raise DevServerError(
                 f"The Temporal dev server exited with code {process.returncode}"
                 + (f"; see {log_file}" if log_file else "")
             )
         if time.monotonic() > deadline:
-            process.kill()
+            server.stop()
             raise DevServerError(f"The Temporal dev server did not start within {startup_timeout}s")
         time.sleep(0.1)
-    ui = f"http://127.0.0.1:{ui_port}" if ui_port is not None else None
-    return DevServer(process=process, address=address, ui_url=ui)
+    return server
