@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import logging.handlers
 import os
 import signal
 import sys
@@ -18,7 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import platformdirs
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -61,6 +64,7 @@ from tenure.models import (
     ToolUseBlock,
 )
 from tenure.models.search import TENURE_MODEL
+from tenure.models.validation import validation_problems
 from tenure.terminal.follow import Follower
 from tenure.terminal.offsets import saved_offset
 from tenure.terminal.person import who
@@ -266,12 +270,54 @@ def _session_config(
     session_mode: SessionMode, max_turns: int, tools: str, allow: list[str] | None,
     deny: list[str] | None, title: str | None,
 ) -> SessionConfig:
-    return SessionConfig(
-        model=model, prompt=prompt, workspace=str(workspace), mode=session_mode,
-        permission_mode=mode, max_turns=max_turns, title=title,
-        tools=[t.strip() for t in tools.split(",") if t.strip()],
-        permissions=PermissionRules(allow=allow or [], deny=deny or []),
-    )
+    """The session's config, or one line on what is wrong with it. A `scripted:` path is
+    made absolute here: the worker that reads it may run in another directory."""
+    provider, _, path = model.partition(":")
+    if provider == "scripted" and path:
+        model = f"scripted:{Path(path).expanduser().resolve()}"
+    try:
+        return SessionConfig(
+            model=model, prompt=prompt, workspace=str(workspace), mode=session_mode,
+            permission_mode=mode, max_turns=max_turns, title=title,
+            tools=[t.strip() for t in tools.split(",") if t.strip()],
+            permissions=PermissionRules(allow=allow or [], deny=deny or []),
+        )
+    except ValidationError as e:
+        _fail(f"Invalid session: {validation_problems(e)}", code=2)
+
+
+class _OneLine(logging.Formatter):
+    """A log record as one line: an exception as its type and message, no traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower()} " \
+               f"{record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line += f" ({type(error).__name__}: {error})"
+        return line.replace("\n", " ")
+
+
+def _log_to_console() -> None:
+    """`tenure dev` and `tenure worker` log one line per record, never a traceback."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLine())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+
+
+def _log_to_file() -> Path:
+    """Send this process's worker logs to a file under the user data directory (a
+    person's terminal shows the session, not tracebacks, not other sessions' failures)."""
+    path = Path(platformdirs.user_data_dir("tenure")) / "logs" / "worker.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=2)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+    return path
 
 
 def _on_terminal(
@@ -315,6 +361,8 @@ async def _follow(
     client = await _connect(address)
     agents = AgentClient(client)
     async with contextlib.AsyncExitStack() as stack:
+        if worker:
+            out.print(Text(f"Worker log: {_log_to_file()}", style="dim"))
         if isinstance(session, SessionConfig):
             if worker:
                 await stack.enter_async_context(build_worker(client))
@@ -497,6 +545,7 @@ def dev(
                   f"running?): pick another with {option}.")
     db = db or default_db_path()
     server = _start_server(port, ui_port, db)
+    _log_to_console()
     try:
         code = asyncio.run(_serve(server, db))
     except KeyboardInterrupt:  # before the worker took over Ctrl-C
@@ -512,7 +561,7 @@ def worker() -> None:
     address = settings.temporal_address()
     if not is_listening(address, timeout=3.0):
         _fail(_unreachable(address))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _log_to_console()
     with contextlib.suppress(KeyboardInterrupt), _explained():
         asyncio.run(run_worker(address))
 

@@ -35,10 +35,11 @@ def cli_env(dev_server: DevServer, task_queue: str, tmp_path: Path) -> dict[str,
 
 
 async def tenure(
-    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 60
+    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 60,
+    cwd: Path | None = None,
 ) -> Result:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tenure.cli", *args, env=env,
+        sys.executable, "-m", "tenure.cli", *args, env=env, cwd=cwd,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

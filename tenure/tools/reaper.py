@@ -33,7 +33,7 @@ class Reaper:
             # Its own session: a Ctrl-C meant for the worker does not reach it. Its stdin
             # is close-on-exec here, so commands do not hold the pipe open.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "tenure.tools.reaper"],
+                [sys.executable, __file__],  # as a script: no package import, no warning
                 stdin=subprocess.PIPE,
                 start_new_session=True,
             )
