@@ -5,10 +5,12 @@ terminal shows the session, not worker logs, tracebacks or warnings."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 from commands import cli_env, tenure
+from fake_anthropic import FakeAnthropic
 
 from tenure.devserver import DevServer
 
@@ -56,3 +58,23 @@ async def test_worker_logs_go_to_a_file_not_the_terminal(
     assert f"Worker log: {log}" in result.stdout.replace("\n", "")
     assert log.exists()
     assert "Warning" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+async def test_each_retry_is_one_line_on_the_terminal(
+    env: dict[str, str], tmp_path: Path, fake: FakeAnthropic
+) -> None:
+    fake.add(
+        FakeAnthropic.error(529, "overloaded_error", "Overloaded", {"retry-after": "0.5"}),
+        FakeAnthropic.error(529, "overloaded_error", "Overloaded", {"retry-after": "0.5"}),
+        FakeAnthropic.stream(["Made it."]),
+    )
+    env = {**env, "ANTHROPIC_BASE_URL": fake.base_url, "ANTHROPIC_API_KEY": "test-key",
+           "TENURE_TASK_QUEUE": f"retries-{uuid.uuid4().hex[:8]}"}
+    result = await tenure(env, "run", "--model", "claude-sonnet-4-6", "--workspace",
+                          str(tmp_path), "hi")
+    assert result.code == 0, result
+    lines = [line for line in result.stdout.splitlines() if "retrying in" in line]
+    assert len(lines) == 2, result.stdout
+    assert "retrying in 0.5 s (attempt 2)" in lines[0] and "(attempt 3)" in lines[1]
+    assert "Overloaded" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr

@@ -21,6 +21,7 @@ from tenure.models.events import (
     ErrorReported,
     FilePresented,
     MessageAdded,
+    ModelError,
     PermissionRequested,
     PermissionResolved,
     QuestionAnswered,
@@ -94,6 +95,9 @@ class SessionView:
             return [Text.assemble(("  ↳ ", "cyan"), event.file.file_path, (about, "dim"))]
         elif isinstance(event, ErrorReported):
             return [Text(event.message, style="yellow" if event.source == "signal" else "red")]
+        elif isinstance(event, ModelError):
+            return [Text(f"{event.message}, retrying in {event.retry_in_s:g} s "
+                         f"(attempt {event.attempt + 1})", style="dim yellow")]
         elif isinstance(event, TurnEnded) and event.stop_reason in ("interrupted", "max_tokens"):
             return [Text(f"({event.stop_reason})", style="yellow")]
         return []
