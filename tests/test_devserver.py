@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from tenure.devserver import free_port, is_listening
+from tenure.devserver import DevServer, free_port, is_listening
+from tenure.models.search import SEARCH_ATTRIBUTES
+from tenure.workers import connect
 
 
 async def start(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -90,3 +93,12 @@ async def test_dev_says_which_models_it_can_serve(env: dict[str, str], tmp_path:
     finally:
         dev.send_signal(signal.SIGINT)
         await asyncio.wait_for(dev.wait(), 30)
+
+
+async def test_the_dev_server_has_every_search_attribute(dev_server: DevServer) -> None:
+    client = await connect(dev_server.address)
+    response = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace="default")
+    )
+    assert set(SEARCH_ATTRIBUTES) <= set(response.custom_attributes)
+    assert len(SEARCH_ATTRIBUTES) == 6
