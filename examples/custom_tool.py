@@ -3,11 +3,14 @@
     python examples/custom_tool.py        # needs a Temporal server: `tenure dev` in another shell
 
 It runs offline on the scripted provider (examples/weather_script.json); set MODEL to a
-Claude model name (and ANTHROPIC_API_KEY) to let a real model call the tool.
+Claude model name (and ANTHROPIC_API_KEY) to let a real model call the tool. Its sessions
+use a task queue of their own, served only by this worker, the one that has the tool.
+Prints the agent's answer; exits 1 with the error if the session fails.
 """
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -25,9 +28,13 @@ async def weather(input: WeatherInput, ctx: ToolContext) -> str:
     return f"Sunny and 21°C in {input.city}."
 
 
-async def main() -> None:
-    agents = await AgentClient.connect()
-    worker = build_worker(agents.client, tools=[weather])
+QUEUE = "tenure-example-weather"
+"""Not the shared `tenure` queue: a worker without the weather tool must not take these."""
+
+
+async def main() -> int:
+    agents = await AgentClient.connect(task_queue=QUEUE)
+    worker = build_worker(agents.client, task_queue=QUEUE, tools=[weather])
     async with worker:
         script = Path(__file__).with_name("weather_script.json")
         config = SessionConfig(
@@ -36,8 +43,13 @@ async def main() -> None:
             mode="autonomous",
         )
         session = await agents.start(config, prompt="What's the weather in Lisbon?")
-        print((await session.result()).text)
+        outcome = await session.result()
+    if outcome.stop_reason == "error":
+        print(f"The session failed: {outcome.error}", file=sys.stderr)
+        return 1
+    print(outcome.text)
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))
