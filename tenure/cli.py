@@ -583,6 +583,10 @@ def _started(session: SessionInfo) -> str:
 
 
 def _print_sessions(rows: list[tuple[str, ...]]) -> None:
+    if not out.is_terminal:  # piped: whole ids, one tab-separated line per session
+        for row in rows:
+            print("\t".join(row))
+        return
     table = Table(box=None, header_style="bold")
     table.add_column("ID", no_wrap=True)
     table.add_column("STATUS", no_wrap=True)
@@ -697,7 +701,16 @@ def send(
     """Send a message: it steers a running turn or starts the next one."""
     if not text.strip():
         _fail("The message is empty.", code=2)
-    _with_session(session_id, lambda handle: handle.send(text))
+
+    async def go(handle: SessionHandle) -> SessionStatus:
+        status = await handle.status()
+        if status.state.kind != "done":
+            await handle.send(text)
+        return status
+
+    status = _with_session(session_id, go)
+    if status.state.kind == "done":
+        _fail(f"Session {session_id} has ended: it takes no more messages.")
     out.print(f"Sent to {session_id}.")
 
 

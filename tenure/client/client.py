@@ -117,6 +117,7 @@ class AgentClient:
         try:
             async for wf in self.client.list_workflows(query, limit=limit):
                 sessions.append(await _session_info(wf))
+            sessions.sort(key=lambda s: s.start_time, reverse=True)
         except RPCError as e:
             if state and e.status == RPCStatusCode.INVALID_ARGUMENT:
                 raise SearchAttributeMissingError(

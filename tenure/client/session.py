@@ -75,6 +75,8 @@ class SessionHandle:
 
     async def _decide(self, request_id: str, decision: str, **fields: Any) -> None:
         status = await self.status()
+        if status.state.kind == "done":
+            raise UnknownRequestError(f"Session {self.id} has ended: it waits for no decision")
         if request_id not in {p.request_id for p in status.pending_permissions}:
             pending = [p.request_id for p in status.pending_permissions] or "none"
             raise UnknownRequestError(
@@ -88,6 +90,8 @@ class SessionHandle:
 
     async def answer(self, request_id: str, answers: dict[str, str]) -> None:
         status = await self.status()
+        if status.state.kind == "done":
+            raise UnknownRequestError(f"Session {self.id} has ended: it waits for no answer")
         if request_id not in {q.request_id for q in status.pending_questions}:
             raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
         await self.workflow.signal(

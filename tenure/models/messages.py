@@ -41,6 +41,18 @@ class ToolUseBlock(BaseModel):
 
     def summary(self, limit: int = 80) -> str:
         """`Bash · npm test`, `Read · src/app.py`: the tool and what it is about, one line."""
+        if self.name == "TodoWrite" and isinstance(todos := self.input.get("todos"), list):
+            items = [t for t in todos if isinstance(t, dict)]
+            doing = [str(t.get("activeForm") or t.get("content"))
+                     for t in items if t.get("status") == "in_progress"]
+            done = sum(1 for t in items if t.get("status") == "completed")
+            about = f"{len(items)} todos, {done} done" + (f" · {doing[0]}" if doing else "")
+            return f"{self.name} · {about}"[: limit + len(self.name) + 3]
+        if self.name == "AskUserQuestion" and isinstance(asked := self.input.get("questions"), list):
+            texts = [str(q.get("question")) for q in asked if isinstance(q, dict)]
+            if texts:
+                more = f" (+{len(texts) - 1} more)" if len(texts) > 1 else ""
+                return f"{self.name} · {texts[0][:limit]}{more}"
         for key in ("command", "file_path", "pattern", "path", "url"):
             value = self.input.get(key)
             if isinstance(value, str) and value.strip():
