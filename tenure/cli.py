@@ -710,7 +710,7 @@ def send(
 
     status = _with_session(session_id, go)
     if status.state.kind == "done":
-        _fail(f"Session {session_id} has ended: it takes no more messages.")
+        _fail(f"Session {session_id} has already finished.")
     out.print(f"Sent to {session_id}.")
 
 
