@@ -389,7 +389,8 @@ async def _follow(
         if chat:
             out.print(Text("Type a message (it steers the agent at work); Ctrl-C interrupts; "
                            "/exit leaves; /end ends the session.", style="dim"))
-        outcome = await Follower(handle, out, chat=chat, yes=yes).run(offset)
+        sent = session.prompt if isinstance(session, SessionConfig) else message
+        outcome = await Follower(handle, out, chat=chat, yes=yes).run(offset, sent)
         if outcome is None:
             out.print(Text(
                 f"Left session {handle.id}: it goes on wherever a worker serves it "
@@ -398,9 +399,8 @@ async def _follow(
 
 
 def _print_outcome(outcome: SessionOutcome) -> None:
+    """The end of a run (its final text was shown, as Markdown, when it came)."""
     out.rule(style="dim")
-    if outcome.text:
-        out.print(Text(outcome.text))
     if outcome.error:
         err.print(Text(outcome.error, style="red"))
     out.print(outcome_line(outcome))

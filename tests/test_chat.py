@@ -3,6 +3,7 @@ worker: what a person sees, and what typing and Ctrl-C do."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -204,3 +205,53 @@ async def test_without_a_terminal_chat_leaves_once_the_agent_has_answered(
     replayed = await tenure(env, "chat", id, "--no-worker")
     assert "> one question" in replayed.stdout and "Answered, then left." in replayed.stdout
     await tenure(env, "end", id)
+
+
+async def test_coming_back_to_an_idle_session_shows_its_state_and_end_is_quick(
+    chat: Chat, script: ScriptWriter, workspace: Path
+) -> None:
+    """A `tenure chat` that left (its in-process worker, the session's host, gone with
+    it): coming back shows the session's real state at once, and /end does not wait for
+    the dead host."""
+    model = script([[text("First answer.")]])
+    first = await chat("-m", "hello", "--model", model, "--workspace", str(workspace),
+                       own_worker=True)
+    await first.shows("First answer.")
+    first.type("/exit\r")
+    assert await first.exits() == 0
+    again = await chat(session_id(first.text))
+    screen = await again.shows("replaying")
+    assert "starting" not in screen
+    again.type("/end\r")
+    started = asyncio.get_running_loop().time()
+    assert await again.exits(timeout=30) == 0
+    assert asyncio.get_running_loop().time() - started < 8  # the host wait was 10 s
+
+
+async def test_the_spinner_turns_and_counts_seconds(
+    chat: Chat, script: ScriptWriter, workspace: Path
+) -> None:
+    model = script([[tool_use("Bash", {"command": "sleep 4"})], [text("Slept.")]])
+    terminal = await chat("-m", "sleep", "--model", model, "--workspace", str(workspace),
+                          "--yes")
+    await terminal.shows("executing_tool · Bash · turn 1")
+    frames = set()
+    for _ in range(8):
+        line = next(row for row in terminal.text.splitlines() if "executing_tool" in row)
+        frames.add(line.strip()[0])
+        await asyncio.sleep(0.2)
+    assert len(frames) > 1, frames  # the same spinner, turning
+    screen = await terminal.shows("s", timeout=5)
+    assert re.search(r"executing_tool · Bash · turn 1 · .* · [1-9]\d*s", screen), screen
+    await terminal.shows("Slept.")
+
+
+async def test_a_first_message_from_a_closed_stdin_gets_its_answer(
+    env: dict[str, str], script: ScriptWriter, workspace: Path
+) -> None:
+    for _ in range(3):
+        model = script([[text("The answer.")]])
+        result = await tenure(env, "chat", "-m", "start", "--model", model, "--workspace",
+                              str(workspace), "--no-worker")
+        assert result.code == 0, result
+        assert "The answer." in result.stdout, result.stdout

@@ -78,9 +78,19 @@ class Follower:
         self._sending: set[asyncio.Task[bool]] = set()
         self.screen = Screen(console, self._region)
 
-    async def run(self, from_offset: int = 0) -> SessionOutcome | None:
-        """The outcome, or None when the person left before the session finished."""
+    async def run(
+        self, from_offset: int = 0, sent: str | None = None
+    ) -> SessionOutcome | None:
+        """The outcome, or None when the person left before the session finished.
+        `sent` is a message already on its way (a first prompt, `-m`): until the session
+        takes it in, the follower does not take the session to be at rest."""
         self._offset = from_offset
+        if sent:
+            self.view.queued.append(sent)
+        if from_offset:  # coming back: show where the session is now, not "starting"
+            with contextlib.suppress(RPCError, WorkflowQueryFailedError,
+                                     WorkflowQueryRejectedError):
+                self.view.know(await self.handle.status())
         with contextlib.ExitStack() as stack:
             if self.chat or not self.yes:
                 self.lines = (stack.enter_context(Keyboard(self.screen.refresh))

@@ -9,6 +9,8 @@ works, and the line being typed.
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.spinner import Spinner
@@ -16,7 +18,7 @@ from rich.text import Text
 
 from tenure.client import LiveOutput
 from tenure.client.client import WAITING_STATES
-from tenure.models import PendingPermission, SessionState, TextBlock, Usage
+from tenure.models import PendingPermission, SessionState, SessionStatus, TextBlock, Usage
 from tenure.models.events import (
     ErrorReported,
     FilePresented,
@@ -53,6 +55,13 @@ class SessionView:
         self.usage = Usage()
         self.queued: list[str] = []
         """Messages sent from this terminal that the session has not taken in yet."""
+        self._spinner = Spinner("dots", style="cyan")
+        """One spinner for the whole session, so that it turns between redraws."""
+        self._busy_since: float | None = None
+
+    def know(self, status: SessionStatus) -> None:
+        """Take the session's state from its status (when coming back to it)."""
+        self.state, self.turn, self.usage = status.state, status.turn, status.usage
 
     @property
     def busy(self) -> bool:
@@ -129,9 +138,16 @@ class SessionView:
         parts += [Text(f"queued: {text}", style="dim", no_wrap=True, overflow="ellipsis")
                   for text in self.queued]
         if self.busy and not self.waiting:
+            now = time.monotonic()
+            if self._busy_since is None:
+                self._busy_since = now
             doing = self.state.describe() if self.state else "starting"
-            about = f"{doing} · turn {self.turn} · {usage_line(self.usage)}"
-            parts.append(Spinner("dots", Text(about, style="dim"), style="cyan"))
+            elapsed = int(now - self._busy_since)
+            about = f"{doing} · turn {self.turn} · {usage_line(self.usage)} · {elapsed}s"
+            self._spinner.update(text=Text(about, style="dim"))
+            parts.append(self._spinner)
+        else:
+            self._busy_since = None
         if prompt is not None:
             parts.append(Text.assemble((prompt, "bold"), typed, (" ", "reverse")))
         return Group(*parts)

@@ -116,6 +116,7 @@ COARSE_INDEX = "index-state-per-turn"
 CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
 MAX_REJECTED_SIGNALS = 20
+CLOSE_HOST_WAIT = timedelta(seconds=3)
 FOLLOWER_GAP = timedelta(seconds=10)
 """A subscriber that polled the stream this recently still follows the session (it is
 between two polls); model output is streamed to the stream only while one does."""
@@ -331,7 +332,7 @@ class AgentSession:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=READ_TOOL_RETRY,
                 summary="close session",
-                **self._on_host(),
+                **{**self._on_host(), **self._close_wait()},
             )
         except ActivityError as e:  # the host is gone, and its jobs with its process
             workflow.logger.warning("Could not close the session's jobs: %s", _failure_message(e))
@@ -702,6 +703,13 @@ class AgentSession:
             **self._on_host(),
         )
         return await self._unless_interrupted(handle)
+
+    def _close_wait(self) -> dict[str, Any]:
+        """Ending waits for the host only briefly: if it is gone (a `tenure chat` that
+        left), its background jobs went with it and there is nothing to release."""
+        if not self._setup or not self._setup.host_queue:
+            return {}
+        return {"schedule_to_start_timeout": min(self._setup.host_timeout, CLOSE_HOST_WAIT)}
 
     def _on_host(self) -> dict[str, Any]:
         """Activity options that send a call to the session's host worker, if it has one."""
