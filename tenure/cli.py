@@ -31,6 +31,13 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
@@ -317,6 +324,13 @@ def _log_to_file() -> Path:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.INFO)
+    # The SDK's core (Rust) logs to stderr unless told to hand its records to Python.
+    core = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core)),
+                        error_if_already_set=False)
     return path
 
 
@@ -358,11 +372,11 @@ async def _follow(
     session: SessionConfig | str, address: str, *, worker: bool, yes: bool, chat: bool,
     message: str | None, ui_url: str | None,
 ) -> SessionOutcome | None:
+    if worker:
+        out.print(Text(f"Worker log: {_log_to_file()}", style="dim"))
     client = await _connect(address)
     agents = AgentClient(client)
     async with contextlib.AsyncExitStack() as stack:
-        if worker:
-            out.print(Text(f"Worker log: {_log_to_file()}", style="dim"))
         if isinstance(session, SessionConfig):
             if worker:
                 await stack.enter_async_context(build_worker(client))
