@@ -31,6 +31,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
+from temporalio.common import WorkerDeploymentVersion
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -570,14 +571,26 @@ def dev(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    deployment_name: Annotated[str | None, typer.Option(
+        envvar="TENURE_DEPLOYMENT_NAME",
+        help="Serve a version of this Worker Deployment (with --build-id).",
+    )] = None,
+    build_id: Annotated[str | None, typer.Option(
+        envvar="TENURE_BUILD_ID", help="This worker's build id in the deployment.",
+    )] = None,
+) -> None:
     """Run a worker for TEMPORAL_ADDRESS and TENURE_TASK_QUEUE, until Ctrl-C."""
+    if bool(deployment_name) != bool(build_id):
+        _fail("--deployment-name and --build-id go together.", code=2)
+    version = (WorkerDeploymentVersion(deployment_name=deployment_name, build_id=build_id)
+               if deployment_name and build_id else None)
     address = settings.temporal_address()
     if not is_listening(address, timeout=3.0):
         _fail(_unreachable(address))
     _log_to_console()
     with contextlib.suppress(KeyboardInterrupt), _explained():
-        asyncio.run(run_worker(address))
+        asyncio.run(run_worker(address, deployment=version))
 
 
 # ---- sessions --------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from temporalio.common import WorkerDeploymentVersion
+
 
 def temporal_address() -> str:
     return os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
@@ -22,3 +24,15 @@ def host_timeout() -> timedelta:
     """How long a session waits for its host worker to take a tool call before it moves
     to another worker (env TENURE_HOST_TIMEOUT, seconds)."""
     return timedelta(seconds=float(os.environ.get("TENURE_HOST_TIMEOUT", "10")))
+
+
+def deployment_version() -> WorkerDeploymentVersion | None:
+    """The Worker Deployment version a worker serves, from TENURE_DEPLOYMENT_NAME and
+    TENURE_BUILD_ID (both, or neither: no Worker Versioning)."""
+    name = os.environ.get("TENURE_DEPLOYMENT_NAME")
+    build = os.environ.get("TENURE_BUILD_ID")
+    if not name and not build:
+        return None
+    if not (name and build):
+        raise ValueError("Set both TENURE_DEPLOYMENT_NAME and TENURE_BUILD_ID, or neither")
+    return WorkerDeploymentVersion(deployment_name=name, build_id=build)

@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from tenure import settings
 from tenure.context import ContextInjector
@@ -97,28 +98,46 @@ def build_worker(
     context: Iterable[ContextInjector] = (),
     hooks: Iterable[Hook] = (),
     host_timeout: timedelta | None = None,
+    deployment: WorkerDeploymentVersion | None = None,
 ) -> AgentWorker:
     """A worker that runs AgentSession workflows and their activities (for a client made
     by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`,
     without host routing). `host_timeout` (default env TENURE_HOST_TIMEOUT, 10 s) is how
-    long a session waits for this process to take a tool call before moving elsewhere."""
+    long a session waits for this process to take a tool call before moving elsewhere.
+
+    `deployment` (default env TENURE_DEPLOYMENT_NAME / TENURE_BUILD_ID) makes the worker
+    a version of a Worker Deployment: sessions auto-upgrade to the deployment's current
+    version, so a change to AgentSession must replay (workflow.patched) as README says."""
+    version = deployment or settings.deployment_version()
+    versioning: dict[str, Any] = {}
+    if version is not None:
+        versioning["deployment_config"] = WorkerDeploymentConfig(
+            version=version,
+            use_worker_versioning=True,
+            default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+        )
     queue = task_queue or settings.task_queue()
     host_queue = f"{queue}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     plugin = AgentPlugin(tools, policy, context, hooks, host_queue, host_timeout)
     return AgentWorker(
-        Worker(client, task_queue=queue, plugins=[plugin]),
+        Worker(client, task_queue=queue, plugins=[plugin], **versioning),
         Worker(
             client,
             task_queue=host_queue,
             activities=plugin.host_activities,
             max_heartbeat_throttle_interval=HEARTBEAT_FLUSH,
+            **versioning,
         ),
     )
 
 
-async def run_worker(address: str | None = None, task_queue: str | None = None) -> None:
+async def run_worker(
+    address: str | None = None,
+    task_queue: str | None = None,
+    deployment: WorkerDeploymentVersion | None = None,
+) -> None:
     client = await connect(address)
-    worker = build_worker(client, task_queue=task_queue)
+    worker = build_worker(client, task_queue=task_queue, deployment=deployment)
     logging.getLogger("tenure").info(
         "tenure worker on %s, task queue %s, host queue %s",
         client.service_client.config.target_host, worker.task_queue, worker.host_queue,
