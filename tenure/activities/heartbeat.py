@@ -13,9 +13,10 @@ from temporalio import activity
 @asynccontextmanager
 async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
     async def beat() -> None:
+        # The first beat after `every`: a call that ends sooner costs no heartbeat RPC.
         while True:
-            activity.heartbeat()
             await asyncio.sleep(every)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:
