@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tenure import AgentClient, SessionConfig
+from tenure.hooks import Hook
+from tenure.models import HookResult
 from tenure.devserver import free_port, start_dev_server
 from tenure.workers import build_worker, connect
 
@@ -40,7 +42,7 @@ async def record(out: Path) -> None:
             [{"type": "text", "text": "Reading."}, use("Read", {"file_path": "notes.txt"}, 1)],
             [use("Write", {"file_path": "out.txt", "content": "hi"}, 2)],
             [use("Bash", {"command": "echo one"}, 3), use("Bash", {"command": "echo one"}, 4)],
-            [use("Bash", {"command": "rm -rf /"}, 5)],
+            [use("Bash", {"command": "touch never.txt"}, 5)],
             "All done.",
         ],
         "conversation": [
@@ -56,11 +58,25 @@ async def record(out: Path) -> None:
             "Stopped.",
         ],
         "failure": "no such script",
+        "jobs": [
+            [use("Bash", {"command": "for i in 1 2 3; do echo tick $i; sleep 0.2; done",
+                          "run_in_background": True}, 1)],
+            [use("Bash", {"command": "sleep 1"}, 2)],
+            [use("BashOutput", {"bash_id": "bash_1"}, 3),
+             use("Bash", {"command": "rm -rf /tmp/nothing-here"}, 4)],
+            "Ticked.",
+        ],
     }
+    async def no_rm(event: Any) -> Any:
+        if "rm -rf" in (event.tool_input or {}).get("command", ""):
+            return HookResult(decision="deny", reason="no rm -rf here")
+        return None
+
     server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
     try:
         client = await connect(server.address)
-        async with build_worker(client, task_queue="record"):
+        hooks = [Hook("PreToolUse", no_rm, matcher="Bash")]
+        async with build_worker(client, task_queue="record", hooks=hooks):
             agents = AgentClient(client, task_queue="record")
             models = {}
             for name, turns in scripts.items():
@@ -107,8 +123,14 @@ async def record(out: Path) -> None:
             except Exception:  # noqa: BLE001 - newer versions fail the workflow
                 pass
 
+            jobs = await agents.start(SessionConfig(
+                model=models["jobs"], prompt="tick", mode="autonomous", workspace=str(work),
+                tools=["Bash", "BashOutput", "KillShell"],
+                permission_mode="bypassPermissions"), session_id="replay-jobs")
+            await jobs.result()
+
             out.mkdir(parents=True, exist_ok=True)
-            for handle in (approvals, chat, failing):
+            for handle in (approvals, chat, failing, jobs):
                 history = await handle.workflow.fetch_history()
                 (out / f"{handle.id}.json").write_text(history.to_json())
     finally:
