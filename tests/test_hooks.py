@@ -179,7 +179,7 @@ async def test_no_hook_no_round_trip(
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
                  async for e in handle.workflow.fetch_history_events()
                  if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
-    assert scheduled == ["model_call", "tool_call", "model_call", "close_session"]
+    assert scheduled == ["prepare_session", "model_call", "tool_call", "model_call", "close_session"]
 
 
 async def test_command_hooks_in_claude_code_settings_format(

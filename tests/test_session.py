@@ -157,7 +157,7 @@ async def test_web_ui_summaries_and_details(
                 default_converter().payload_converter.from_payload(event.user_metadata.summary, str)
             )
     label = model.removeprefix("anthropic:")
-    assert summaries == [f"{label} · turn 1", "Bash · ls -la", f"{label} · turn 2"]
+    assert summaries == ["prepare session", f"{label} · turn 1", "Bash · ls -la", f"{label} · turn 2"]
     metadata = await handle.workflow.query("__temporal_workflow_metadata")
     assert metadata.current_details == "**Nightly listing**\n\nidle · turn 2"
     await handle.end()

@@ -111,7 +111,6 @@ runs at most once, since its host keeps each run for the next attempt to collect
 is not lost."""
 # Changes that give a running session other commands than the code it started under;
 # each is gated with workflow.patched so that such sessions replay as they ran.
-PREPARE_LOCALLY = "prepare-session-locally"
 COARSE_INDEX = "index-state-per-turn"
 CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
@@ -145,7 +144,7 @@ def _never_started(error: ActivityError) -> bool:
     )
 
 
-def _failure_message(error: ActivityError | ApplicationError) -> str:
+def _failure_message(error: ActivityError) -> str:
     cause = error.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
         cause = cause.cause
@@ -200,7 +199,7 @@ class AgentSession:
         self._polls = 0
         self._last_poll: datetime | None = None
         self._retry: ModelRetryStatus | None = None
-        self._prepare_locally = self._coarse_index = True
+        self._coarse_index = True
         self._check_input = self._fail_on_error = True
         """Which gated changes this run has (see run())."""
         self._indexed_state: str | None = None
@@ -213,7 +212,6 @@ class AgentSession:
     async def run(self, config: Any = None, *extra: Any) -> SessionOutcome:
         # Asked once, before anything else, so that the markers sit at the start of the
         # history and a replay meets them where the code asks.
-        self._prepare_locally = workflow.patched(PREPARE_LOCALLY)
         self._coarse_index = workflow.patched(COARSE_INDEX)
         self._check_input = workflow.patched(CHECK_INPUT)
         self._fail_on_error = workflow.patched(FAIL_ON_ERROR)
@@ -237,7 +235,7 @@ class AgentSession:
     async def _run_session(self, config: SessionConfig) -> SessionOutcome:
         try:
             self._setup = await self._prepare()
-        except (ActivityError, ApplicationError) as e:
+        except ActivityError as e:
             return self._fail(f"The session could not start: {_failure_message(e)}")
         self._index_session()
         self._publish(
@@ -279,28 +277,22 @@ class AgentSession:
         return self._outcome(stop_reason)
 
     async def _prepare(self) -> SessionSetup:
-        """Have this worker check the session's workspace, tools and rules (a local
-        activity: no round trip through the server); it becomes the session's host,
-        where its tools run."""
+        """Ask a worker to check the session's workspace, tools and rules; that worker
+        becomes the session's host, where its tools run."""
         config = self._config
-        request = SessionSetupRequest(
-            workspace=config.workspace,
-            additional_directories=config.additional_directories,
-            tools=config.tools,
-            rules=config.permissions,
+        setup: SessionSetup = await workflow.execute_activity(
+            "prepare_session",
+            SessionSetupRequest(
+                workspace=config.workspace,
+                additional_directories=config.additional_directories,
+                tools=config.tools,
+                rules=config.permissions,
+            ),
+            result_type=SessionSetup,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=READ_TOOL_RETRY,
+            summary="prepare session",
         )
-        options: dict[str, Any] = {
-            "result_type": SessionSetup,
-            "start_to_close_timeout": timedelta(seconds=30),
-            "retry_policy": READ_TOOL_RETRY,
-            "summary": "prepare session",
-        }
-        if self._prepare_locally:
-            setup: SessionSetup = await workflow.execute_local_activity(
-                "prepare_session", request, **options
-            )
-        else:
-            setup = await workflow.execute_activity("prepare_session", request, **options)
         return setup
 
     async def _move_host(self) -> bool:
@@ -309,7 +301,7 @@ class AgentSession:
         lost = self._setup.host_queue if self._setup else None
         try:
             self._setup = await self._prepare()
-        except (ActivityError, ApplicationError) as e:
+        except ActivityError as e:
             self._publish(
                 ErrorReported, source="session",
                 message=f"The session's worker is gone and no other can host it: "
