@@ -17,6 +17,7 @@ matcher fits the tool), so events without hooks cost nothing. Command hooks in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -27,11 +28,15 @@ from typing import Any, get_args
 
 from tenure.models import HookEvent, HookInput, HookResult, HookSpec
 from tenure.tools.environment import agent_environment
+from tenure.tools.limits import MAX_RESULT_BYTES, stream_head, utf8_prefix
 
 logger = logging.getLogger(__name__)
 
 HookCallback = Callable[[HookInput], Awaitable[HookResult | None]]
 DECISION_RANK = {None: 0, "allow": 1, "ask": 2, "deny": 3}
+HOOK_OUTPUT_BYTES = MAX_RESULT_BYTES
+"""How much of a command hook's stdout (and stderr) is taken: what it says reaches the
+session in an activity result, so it stays far below Temporal's payload limits."""
 
 
 @dataclass(frozen=True)
@@ -151,20 +156,47 @@ class _CommandHook:
         )
         try:
             out, err = await asyncio.wait_for(
-                process.communicate(json.dumps(payload).encode()), self.timeout
+                _exchange(process, json.dumps(payload).encode()), self.timeout
             )
         except asyncio.TimeoutError:
             process.kill()
             await process.wait()
             logger.warning("Hook command timed out after %ss: %s", self.timeout, self.command)
             return None
-        stdout, stderr = out.decode(errors="replace").strip(), err.decode(errors="replace").strip()
+        stdout = _text(out, "the hook printed more; its output was cut")
+        stderr = _text(err, "the hook printed more")
         if process.returncode == 2:
             return HookResult(decision="deny", reason=stderr or f"Blocked by hook {self.command}")
         if process.returncode != 0:
             logger.warning("Hook %s exited %s: %s", self.command, process.returncode, stderr)
             return None
         return _parse_output(event, stdout)
+
+
+async def _exchange(process: asyncio.subprocess.Process, payload: bytes) -> tuple[bytes, bytes]:
+    """Give the command its input and take the first HOOK_OUTPUT_BYTES (+1, to see that
+    there was more) of its stdout and stderr, reading both to the end so it never blocks."""
+    assert process.stdin and process.stdout and process.stderr
+
+    async def give(stdin: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it did not read
+            stdin.write(payload)
+            await stdin.drain()
+        stdin.close()
+
+    _, out, err, _ = await asyncio.gather(
+        give(process.stdin),
+        stream_head(process.stdout, HOOK_OUTPUT_BYTES + 1),
+        stream_head(process.stderr, HOOK_OUTPUT_BYTES + 1),
+        process.wait(),
+    )
+    return out, err
+
+
+def _text(output: bytes, note: str) -> str:
+    """A command's output as text: at most HOOK_OUTPUT_BYTES, with `note` when it had more."""
+    text = utf8_prefix(output.decode(errors="replace"), HOOK_OUTPUT_BYTES).strip()
+    return f"{text}\n[{note}]" if len(output) > HOOK_OUTPUT_BYTES else text
 
 
 def _parse_output(event: HookInput, stdout: str) -> HookResult | None:

@@ -169,7 +169,7 @@ async def test_a_job_keeps_only_the_end_of_its_output(
     out = await read(ctx, job)
     assert out == (
         "[200 characters of output were dropped before this read: a job keeps only its last "
-        f"100]\n{''.join(str(i) for i in range(100, 200))[-100:]}\n[{job}: exited with code 0]"
+        f"100; to keep everything, {bash.LONG_OUTPUT_HINT}]\n{''.join(str(i) for i in range(100, 200))[-100:]}\n[{job}: exited with code 0]"
     )
 
 
@@ -177,7 +177,10 @@ async def test_one_read_shows_the_last_30000_characters(ctx: ToolContext) -> Non
     job = await start(ctx, "head -c 40000 /dev/zero | tr '\\0' a; printf end")
     await exited(ctx, job)
     notice, rest = (await read(ctx, job)).split("\n", 1)
-    assert notice == "[10003 earlier characters of this read not shown]"
+    assert notice == (
+        "[10003 earlier characters of this read not shown; read more often, use filter, or "
+        f"{bash.LONG_OUTPUT_HINT}]"
+    )
     assert rest == "a" * 29997 + f"end\n[{job}: exited with code 0]"
 
 

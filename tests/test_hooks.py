@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle
-from tenure.hooks import Hook, command_hooks
+from tenure.hooks import HOOK_OUTPUT_BYTES, Hook, command_hooks
 from tenure.models import HookInput, HookResult
 from tenure.workers import build_worker
 
@@ -257,3 +258,27 @@ async def test_run_hooks_combines_decisions_and_chains_rewrites() -> None:
     skipped = await run_hooks([Hook("PreToolUse", ask, matcher="^mcp__"),
                                Hook("PostToolUse", ask)], event)
     assert skipped == HookResult()
+
+
+async def test_command_hook_output_is_capped_and_its_input_need_not_be_read(
+    tmp_path: Path,
+) -> None:
+    settings = {"hooks": {
+        "UserPromptSubmit": [{"hooks": [
+            {"type": "command", "command": "head -c 5000000 /dev/zero | tr '\\0' x"}]}],
+        "PostToolUse": [{"hooks": [
+            {"type": "command",
+             "command": "echo '{\"hookSpecificOutput\": {\"additionalContext\": \"seen\"}}'"}]}],
+    }}
+    flood, quick = command_hooks(settings)
+    prompt = HookInput(event="UserPromptSubmit", session_id="s", workspace=str(tmp_path),
+                       prompt="hi")
+    result = await asyncio.wait_for(flood.callback(prompt), 30)
+    assert result is not None
+    [context] = result.additional_context
+    assert context == "x" * HOOK_OUTPUT_BYTES + "\n[the hook printed more; its output was cut]"
+    # A hook that never reads its input (here 1 MB of tool output) is heard all the same.
+    output = HookInput(event="PostToolUse", session_id="s", workspace=str(tmp_path),
+                       tool_name="Bash", tool_input={}, tool_output="y" * 1_000_000)
+    result = await asyncio.wait_for(quick.callback(output), 30)
+    assert result is not None and result.additional_context == ["seen"]

@@ -134,6 +134,12 @@ async def test_read_offset_and_limit_with_hint(ctx: ToolContext, ws: Path) -> No
     assert tail == "     9\tline 9\n    10\tline 10"
 
 
+async def test_read_counts_the_lines_after_what_it_shows(ctx: ToolContext, ws: Path) -> None:
+    (ws / "f.txt").write_text("1\n2\n" + "x" * 3_000_000 + "\n4\n5")  # no newline at the end
+    out = await run(ReadTool(), ctx, file_path="f.txt", limit=1)
+    assert out == "     1\t1\n... (4 more lines; use offset=2 to read on)"
+
+
 async def test_read_defaults_to_2000_lines(ctx: ToolContext, ws: Path) -> None:
     (ws / "f.txt").write_text("".join(f"{i}\n" for i in range(1, 2006)))
     lines = (await run(ReadTool(), ctx, file_path="f.txt")).splitlines()
@@ -337,7 +343,7 @@ async def test_bash_cuts_long_output(ctx: ToolContext) -> None:
     )
     stdout, rest = out.split("\n... [output cut: ", 1)
     assert stdout == "a" * 30000
-    assert rest == "10001 more characters]\n[stderr]\ne\n[exit code 0]"
+    assert rest == f"10001 more characters; {bash.LONG_OUTPUT_HINT}]\n[stderr]\ne\n[exit code 0]"
 
 
 async def test_bash_large_output_on_both_pipes_does_not_deadlock(ctx: ToolContext) -> None:

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from tenure.tools import ToolContext, ToolError, input_schema, web_fetch
+from tenure.tools.limits import MAX_RESULT_BYTES
 from tenure.tools.web_fetch import WebFetchInput, WebFetchTool
 
 PAGE = """<!doctype html>
@@ -77,6 +78,7 @@ ROUTES: dict[str, Route] = {
     "/image.png": reply(200, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
     "/untyped": reply(200, b"\0\1\2binary"),
     "/long.txt": reply(200, b"y" * 150_000, "text/plain"),
+    "/wide.txt": reply(200, "字".encode() * 1_000_000, "text/plain; charset=utf-8"),
     "/endless": endless,
     "/slow": slow,
     "/to-file": reply(302, Location="file:///etc/passwd"),
@@ -230,7 +232,7 @@ async def test_size_cap_stops_reading(
     assert time.monotonic() - start < 10
     body, cut_note, size_note = out.split("\n\n", 1)[1].rsplit("\n", 2)
     assert body == "x" * 100_000
-    assert cut_note == "... [content cut: 100000 more characters]"
+    assert cut_note == f"... [content cut: 100000 more characters; {web_fetch.CUT_HINT}]"
     assert size_note == (
         "[stopped reading after 200,000 bytes: the rest of the response was not downloaded]"
     )
@@ -238,7 +240,18 @@ async def test_size_cap_stops_reading(
 
 async def test_output_cut(ctx: ToolContext, server: str) -> None:
     out = await fetch(ctx, f"{server}/long.txt")
-    assert out.endswith("\n\n" + "y" * 100_000 + "\n... [content cut: 50000 more characters]")
+    assert out.endswith(
+        "\n\n" + "y" * 100_000 + f"\n... [content cut: 50000 more characters; {web_fetch.CUT_HINT}]"
+    )
+
+
+async def test_output_of_wide_characters_is_cut_by_bytes(ctx: ToolContext, server: str) -> None:
+    out = await fetch(ctx, f"{server}/wide.txt", prompt="What does it say?")
+    assert len(out.encode()) <= MAX_RESULT_BYTES
+    body = out.split("\n\n", 2)[2]
+    shown, note = body.split("\n... [content cut: ")
+    assert set(shown) == {"字"} and len(shown.encode()) > MAX_RESULT_BYTES - 2048
+    assert note == f"{1_000_000 - len(shown)} more characters; {web_fetch.CUT_HINT}]"
 
 
 @pytest.mark.parametrize(("path", "what"), [("/image.png", "image/png"), ("/untyped", "binary")])

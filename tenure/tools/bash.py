@@ -20,6 +20,8 @@ MAX_TIMEOUT_MS = 600_000
 MAX_OUTPUT_CHARS = 30_000
 KILL_GRACE_S = 2.0
 """How long a process group has between SIGTERM and SIGKILL."""
+LONG_OUTPUT_HINT = "redirect it to a file (cmd > out.log 2>&1) and Read or Grep that file"
+"""How to get the rest of a command's output that was cut."""
 DRAIN_GRACE_S = 0.5
 """How long to wait for the output pipes to close once bash has exited."""
 
@@ -175,7 +177,10 @@ class _Capture:
     def text(self) -> str:
         kept = "".join(self._kept)
         if self._total > self._kept_chars:
-            kept += f"\n... [output cut: {self._total - self._kept_chars} more characters]"
+            kept += (
+                f"\n... [output cut: {self._total - self._kept_chars} more characters; "
+                f"{LONG_OUTPUT_HINT}]"
+            )
         return kept
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tenure.tools.base import ToolContext, ToolError
 from tenure.tools.bash import (
     DRAIN_GRACE_S,
+    LONG_OUTPUT_HINT,
     MAX_OUTPUT_CHARS,
     drain_pipe,
     format_output,
@@ -138,10 +139,13 @@ def _new_output(tail: OutputTail, pattern: re.Pattern[str] | None) -> str:
     if dropped:
         notes.append(
             f"[{dropped} characters of output were dropped before this read: a job keeps only "
-            f"its last {MAX_KEPT_CHARS}]"
+            f"its last {MAX_KEPT_CHARS}; to keep everything, {LONG_OUTPUT_HINT}]"
         )
     if len(text) > MAX_OUTPUT_CHARS:
-        notes.append(f"[{len(text) - MAX_OUTPUT_CHARS} earlier characters of this read not shown]")
+        notes.append(
+            f"[{len(text) - MAX_OUTPUT_CHARS} earlier characters of this read not shown; read "
+            f"more often, use filter, or {LONG_OUTPUT_HINT}]"
+        )
         text = text[-MAX_OUTPUT_CHARS:]
     return "\n".join([*notes, text] if text else notes)
 

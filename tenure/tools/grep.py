@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -13,15 +15,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
-from tenure.tools.limits import cap_bytes
+from tenure.tools.limits import MAX_RESULT_BYTES, cap_bytes, stream_head
 
 DEFAULT_HEAD_LIMIT = 250
 MAX_COLUMNS = 500
+"""Longer matching lines (minified files, say) are elided by ripgrep."""
 MAX_PATHS = 20_000
-"""files_with_matches keeps this many paths to sort newest first; the rest are counted."""
+"""files_with_matches sorts at most this many paths newest first (the first ripgrep finds)."""
+MORE_COUNTED = 100_000
+"""Lines of output counted past what is shown; then ripgrep is stopped."""
 LINE_LIMIT = 1 << 20
 """Longest line read from ripgrep (its lines are cut at MAX_COLUMNS; paths are short)."""
-"""Longer matching lines (minified files, say) are elided by ripgrep."""
+STDERR_BYTES = 16 * 1024
+"""How much of ripgrep's complaints (unreadable files, say) is shown."""
+CONTENT_BYTES = MAX_RESULT_BYTES - STDERR_BYTES - 1024
+"""How much matching content is shown, leaving room for the notes."""
+PATHS_BYTES = 16 * 1024 * 1024
+"""How much memory the MAX_PATHS paths may take (they are only sorted, then cut)."""
 
 OutputMode = Literal["files_with_matches", "content", "count"]
 
@@ -77,6 +87,12 @@ class GrepInput(BaseModel):
         description="Show only the first N lines or entries of the output "
         f"(default {DEFAULT_HEAD_LIMIT}).",
     )
+    offset: int = Field(
+        default=0,
+        ge=0,
+        description="Skip the first N lines or entries of the output, to page through a long "
+        "result with head_limit (default 0).",
+    )
     multiline: bool = Field(
         default=False,
         description="Let patterns span lines, and . match newlines (rg -U --multiline-dotall).",
@@ -100,33 +116,48 @@ class GrepTool:
         "- Patterns match within single lines by default; set multiline for patterns that span "
         "lines, e.g. struct \\{[\\s\\S]*?field.\n"
         "- Hidden files are searched; files ignored by .gitignore are not.\n"
-        f"- Output is cut after head_limit lines (default {DEFAULT_HEAD_LIMIT})."
+        f"- Output is cut after head_limit lines (default {DEFAULT_HEAD_LIMIT}) or "
+        f"{MAX_RESULT_BYTES // 1024} KB; page on with offset. With more than {MAX_PATHS:,} "
+        "matching files, files_with_matches sorts the first it finds."
     )
 
     async def execute(self, input: GrepInput, ctx: ToolContext) -> str:
         target = ctx.resolve_path(input.path or ".")
         if not target.exists():
             raise ToolError(f"Path does not exist: {target}")
-        keep = MAX_PATHS if input.output_mode == "files_with_matches" else input.head_limit
-        lines, more, stderr, code = await _run(
-            [_rg(), *_arguments(input), "--", str(target)], ctx, keep
-        )
-        if code >= 2 and not lines:
-            raise ToolError(f"ripgrep failed: {stderr.strip() or f'exit code {code}'}")
-        if not lines:
-            return "No matches found"
+        argv = [_rg(), *_arguments(input), "--", str(target)]
         if input.output_mode == "files_with_matches":
-            lines = _newest_first(lines)
-            more += max(0, len(lines) - input.head_limit)
-            lines = lines[: input.head_limit]
-        if more:
-            lines.append(
-                f"... ({more} more lines cut by head_limit={input.head_limit}; narrow the "
-                "search or raise head_limit)"
+            out = await _run(argv, ctx, skip=0, keep=MAX_PATHS, budget=PATHS_BYTES)
+            paths = await asyncio.to_thread(_newest_first, out.lines)
+            out.lines = paths[input.offset : input.offset + input.head_limit]
+            out.skipped = min(input.offset, len(paths))
+            out.more += len(paths) - out.skipped - len(out.lines)
+        else:
+            out = await _run(argv, ctx, input.offset, input.head_limit, CONTENT_BYTES)
+        if out.code >= 2 and not out.lines:
+            raise ToolError(f"ripgrep failed: {out.stderr.strip() or f'exit code {out.code}'}")
+        unit = "lines" if input.output_mode == "content" else "files"
+        if not out.lines:
+            if out.skipped:
+                total = f"{out.skipped + out.more:,}"
+                found = f"more than {total}" if out.stopped else total
+                return f"Nothing past offset {input.offset}: the search found {found} {unit}."
+            return "No matches found"
+        lines = out.lines
+        if out.more:
+            count = f"more than {MORE_COUNTED:,}" if out.stopped else str(out.more)
+            why = (
+                f"head_limit={input.head_limit}"
+                if len(lines) == input.head_limit
+                else f"the {MAX_RESULT_BYTES // 1024} KB size limit"
             )
-        if code >= 2:
-            lines.append(f"[ripgrep reported errors]\n{stderr.strip()}")
-        return cap_bytes("\n".join(lines), "narrow the search or lower head_limit")
+            lines.append(
+                f"... ({count} more {unit} cut by {why}; use offset="
+                f"{input.offset + len(lines)} to see more, or narrow the search)"
+            )
+        if out.code >= 2:
+            lines.append(f"[ripgrep reported errors]\n{out.stderr.strip()}")
+        return cap_bytes("\n".join(lines), "narrow the search, or page with offset and head_limit")
 
 
 def _arguments(input: GrepInput) -> list[str]:
@@ -161,9 +192,24 @@ def _rg() -> str:
     return found
 
 
-async def _run(argv: list[str], ctx: ToolContext, keep: int) -> tuple[list[str], int, str, int]:
-    """ripgrep's first `keep` output lines, how many more it printed (counted as they
-    stream by, never held), its stderr (the first 64 KB) and its exit code."""
+@dataclass
+class _Output:
+    lines: list[str]
+    """The lines kept."""
+    skipped: int
+    """Lines passed over before them (`offset`)."""
+    more: int
+    """Lines after them that were counted, not kept."""
+    stopped: bool
+    """Whether ripgrep was stopped after MORE_COUNTED more lines (it had more to say)."""
+    stderr: str
+    code: int
+
+
+async def _run(argv: list[str], ctx: ToolContext, skip: int, keep: int, budget: int) -> _Output:
+    """Run ripgrep; keep `keep` lines of its output after the first `skip`, in `budget`
+    bytes at most. The lines after them are counted as they stream by, never held, and
+    ripgrep is stopped once MORE_COUNTED of them have gone by."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=ctx.workspace,
@@ -173,22 +219,32 @@ async def _run(argv: list[str], ctx: ToolContext, keep: int) -> tuple[list[str],
         limit=LINE_LIMIT,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    errors = asyncio.create_task(proc.stderr.read(64 * 1024))
-    lines: list[str] = []
-    more = 0
+    errors = asyncio.create_task(stream_head(proc.stderr, STDERR_BYTES))
+    out = _Output(lines=[], skipped=0, more=0, stopped=False, stderr="", code=0)
+    size = 0
     try:
         async for raw in proc.stdout:
-            if len(lines) < keep:
-                lines.append(raw.decode(errors="replace").rstrip("\n"))
+            if out.skipped < skip:
+                out.skipped += 1
+            elif not out.more and len(out.lines) < keep and size + len(raw) <= budget:
+                out.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                size += len(raw)
+            elif out.more < MORE_COUNTED:
+                out.more += 1
             else:
-                more += 1
+                out.stopped = True
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                break
         code = await proc.wait()
-        stderr = (await errors).decode(errors="replace")
+        out.stderr = (await errors).decode(errors="replace")
     except BaseException:
         proc.kill()
         errors.cancel()
         raise
-    return lines, more, stderr, code
+    out.code = 0 if out.stopped else code
+    return out
+
 
 
 def _newest_first(paths: list[str]) -> list[str]:

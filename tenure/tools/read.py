@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
 from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,49 +57,66 @@ class ReadTool:
 
     async def execute(self, input: ReadInput, ctx: ToolContext) -> str:
         path = ctx.resolve_path(input.file_path)
-        if path.is_dir():
-            raise ToolError(
-                f"{path} is a directory, not a file. Use Glob, or `ls` via Bash, to list it."
-            )
-        try:
-            with path.open("rb") as raw:
-                if b"\0" in raw.read(BINARY_SNIFF_BYTES):
-                    raise ToolError(f"{path} looks like a binary file; Read shows text only.")
-                raw.seek(0)
-                return _numbered(raw, input.offset or 1, input.limit or DEFAULT_LIMIT, path.name)
-        except FileNotFoundError:
-            raise ToolError(f"File does not exist: {path}") from None
-        except OSError as e:
-            raise ToolError(f"Cannot read {path}: {e.strerror or e}") from None
+        # A big file takes a while to go through: not on the worker's event loop.
+        return await asyncio.to_thread(
+            _read, path, input.offset or 1, input.limit or DEFAULT_LIMIT
+        )
+
+
+def _read(path: Path, offset: int, limit: int) -> str:
+    if path.is_dir():
+        raise ToolError(
+            f"{path} is a directory, not a file. Use Glob, or `ls` via Bash, to list it."
+        )
+    try:
+        with io.BufferedReader(io.FileIO(path), BINARY_SNIFF_BYTES) as raw:
+            if b"\0" in raw.peek(BINARY_SNIFF_BYTES)[:BINARY_SNIFF_BYTES]:
+                raise ToolError(f"{path} looks like a binary file; Read shows text only.")
+            return _numbered(raw, offset, limit, path.name)
+    except FileNotFoundError:
+        raise ToolError(f"File does not exist: {path}") from None
+    except OSError as e:
+        raise ToolError(f"Cannot read {path}: {e.strerror or e}") from None
 
 
 def _numbered(raw: BinaryIO, offset: int, limit: int, name: str) -> str:
     """Lines offset..offset+limit-1, numbered `cat -n` style, and a hint if more remain.
-    The file is read in bounded pieces: a line is never held longer than LINE_BYTES, and
-    the output stops at MAX_RESULT_BYTES."""
+    The file is read in bounded pieces: a line is never held longer than LINE_BYTES, the
+    output stops at MAX_RESULT_BYTES, and the lines after it are only counted."""
     out: list[str] = []
     size = 0
     number = 0
-    stop = offset + limit  # the first line not shown
-    while (line := _read_line(raw)) is not None:
+    full = False
+    while number < offset + limit - 1 and (line := _read_line(raw)) is not None:
         number += 1
-        if number < offset or number >= stop:
+        if number < offset:
             continue
         entry = f"{number:>6}\t{_shown(*line)}"
         size += len(entry.encode("utf-8")) + 1
         if size > MAX_RESULT_BYTES:
-            stop = number
-            continue
+            full = True
+            break
         out.append(entry)
+    number += _count_lines(raw)
     if number == 0:
         return f"(The file {name} exists but is empty.)"
     if offset > number:
         raise ToolError(f"{name} has only {number} lines; offset {offset} is past its end.")
     last = offset + len(out) - 1
     if last < number:
-        why = " (the output reached its size limit)" if stop <= offset + limit - 1 else ""
+        why = " (the output reached its size limit)" if full else ""
         out.append(f"... ({number - last} more lines{why}; use offset={last + 1} to read on)")
     return "\n".join(out)
+
+
+def _count_lines(raw: BinaryIO) -> int:
+    """How many lines are left in the file (a last line without a newline counts)."""
+    count = 0
+    last = b"\n"
+    while chunk := raw.read(1 << 20):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 def _read_line(raw: BinaryIO) -> tuple[bytes, int] | None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
+from tenure.tools.limits import MAX_RESULT_BYTES, utf8_prefix
 
 TIMEOUT_S = 30.0
 """The whole fetch, redirects included."""
@@ -21,7 +22,13 @@ MAX_REDIRECTS = 5
 MAX_BYTES = 5_000_000
 """How much of a response body is read; the rest is not downloaded."""
 MAX_CHARS = 100_000
-"""How much text the model gets."""
+"""How much text the model gets (and at most MAX_RESULT_BYTES of it, with the header)."""
+NOTES_BYTES = 1024
+"""Room kept for the notes after the page text."""
+CUT_HINT = (
+    "fetch a narrower URL (a section, a raw file, a page of an API), or download it with Bash "
+    "(curl -o FILE URL) and Read or Grep the file"
+)
 HEADERS = {
     "User-Agent": "Mozilla/5.0 (compatible; tenure-WebFetch/0.1)",
     "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,*/*;q=0.5",
@@ -60,7 +67,8 @@ class WebFetchTool:
         "scripts, styles and navigation are dropped. Plain text and JSON come back as they are. "
         "Binary content (images, PDFs, archives) is refused: download it with Bash instead.\n"
         f"- Reads at most {MAX_BYTES // 1_000_000} MB and returns at most {MAX_CHARS:,} "
-        f"characters, with a note when cut; gives up after {TIMEOUT_S:g} s.\n"
+        f"characters ({MAX_RESULT_BYTES // 1024} KB), with a note when cut; gives up after "
+        f"{TIMEOUT_S:g} s.\n"
         "- HTTP errors (4xx, 5xx) and connection failures are reported as errors.\n"
         "- prompt: what you want to know from the page. No second model reads the page for you "
         "here: the prompt is put at the top of the result ('Question: ...') above the page "
@@ -79,7 +87,8 @@ class WebFetchTool:
             raise ToolError(f"Fetching {input.url} timed out after {TIMEOUT_S:g} s.") from None
         except (httpx.HTTPError, httpx.InvalidURL) as e:
             raise ToolError(f"Could not fetch {input.url}: {type(e).__name__}: {e}") from None
-        return _render(input, page)
+        # Turning megabytes of HTML into text takes a while: not on the event loop.
+        return await asyncio.to_thread(_render, input, page)
 
 
 @dataclass
@@ -184,10 +193,11 @@ def _render(input: WebFetchInput, page: _Page) -> str:
         text = html_to_text(page.text, page.url)
     else:
         text = page.text
-    if len(text) > MAX_CHARS:
-        cut = len(text) - MAX_CHARS
-        text = f"{text[:MAX_CHARS]}\n... [content cut: {cut} more characters]"
-    lines.append(text if text.strip() else "(the page has no readable text)")
+    room = MAX_RESULT_BYTES - len("\n".join(lines).encode("utf-8")) - NOTES_BYTES
+    shown = utf8_prefix(text[:MAX_CHARS], max(0, room))
+    if len(shown) < len(text):
+        shown += f"\n... [content cut: {len(text) - len(shown)} more characters; {CUT_HINT}]"
+    lines.append(shown if text.strip() else "(the page has no readable text)")
     if not page.complete:
         lines.append(
             f"[stopped reading after {MAX_BYTES:,} bytes: the rest of the response was not "
