@@ -12,10 +12,11 @@ SECRET_PARTS = ("PASSWORD", "CREDENTIALS", "SECRET")
 
 
 def is_secret(name: str) -> bool:
-    """`*_API_KEY`, `*_TOKEN`, `*_SECRET` (and `*_ACCESS_KEY`, `*_PRIVATE_KEY`), or any
-    name containing PASSWORD, CREDENTIALS or SECRET; case does not matter."""
+    """`*_API_KEY`, `*_TOKEN`, `*_SECRET` (and `*_ACCESS_KEY`, `*_PRIVATE_KEY`; the bare
+    `API_KEY` and `TOKEN` too), or any name containing PASSWORD, CREDENTIALS or SECRET;
+    case does not matter."""
     upper = name.upper()
-    return upper.endswith(SECRET_ENDINGS) or any(part in upper for part in SECRET_PARTS)
+    return f"_{upper}".endswith(SECRET_ENDINGS) or any(part in upper for part in SECRET_PARTS)
 
 
 def agent_environment(
