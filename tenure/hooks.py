@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args
 
@@ -126,6 +126,20 @@ def command_hooks(
                     )
                 )
     return hooks
+
+
+def passing_through(hooks: Iterable[Hook], names: Iterable[str]) -> list[Hook]:
+    """The hooks, with command hooks letting the secret environment variables `names`
+    through as well (the worker policy's `env_passthrough`)."""
+    extra = tuple(names)
+    if not extra:
+        return list(hooks)
+    return [
+        replace(h, callback=replace(h.callback, env_passthrough=(
+            *h.callback.env_passthrough, *extra)))
+        if isinstance(h.callback, _CommandHook) else h
+        for h in hooks
+    ]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ async def test_bash_jobs_and_hooks_see_no_secrets(
     worker = build_worker(
         temporal_client, task_queue=queue,
         policy=WorkerPolicy(env_passthrough=["PASSED_TOKEN"]),
-        hooks=command_hooks(settings, env_passthrough=["PASSED_TOKEN"]),
+        hooks=command_hooks(settings),  # the policy passes PASSED_TOKEN to hooks too
     )
     async with worker:
         session = await AgentClient(temporal_client, task_queue=queue).start(SessionConfig(

@@ -20,7 +20,7 @@ from tenure.activities import (
     close_session,
 )
 from tenure.context import ContextInjector
-from tenure.hooks import Hook
+from tenure.hooks import Hook, passing_through
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
@@ -56,7 +56,7 @@ class AgentPlugin(SimplePlugin):
     ) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
         self.policy = policy or WorkerPolicy()
-        hooks = list(hooks)
+        hooks = passing_through(hooks, self.policy.env_passthrough)
         self.host_activities: list[Callable[..., Any]] = [
             ToolCallActivity(self.registry, self.policy).tool_call,
             ToolInputActivity(self.registry).check_tool_input,
