@@ -2,7 +2,7 @@
 
     python examples/custom_tool.py        # needs a Temporal server: `tenure dev` in another shell
 
-It runs offline on the scripted provider (examples/weather_script.json); set MODEL to a
+Temporal is at TEMPORAL_ADDRESS (default localhost:7233), as for `tenure`. It runs offline on the scripted provider (examples/weather_script.json); set MODEL to a
 Claude model name (and ANTHROPIC_API_KEY) to let a real model call the tool. Its sessions
 use a task queue of their own, served only by this worker, the one that has the tool.
 Prints the agent's answer; exits 1 with the error if the session fails.
@@ -11,6 +11,7 @@ Prints the agent's answer; exits 1 with the error if the session fails.
 import asyncio
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -52,4 +53,14 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    try:
+        code = asyncio.run(main())
+    except Exception:  # no server, a bad MODEL, ...: said, and exit 1
+        traceback.print_exc()
+        code = 1
+    # The worker has stopped and the answer is out: end here, without the interpreter's
+    # teardown, which temporalio's Rust threads can still crash just after a worker stops
+    # (temporalio/sdk-python#300; `tenure` ends its commands the same way).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
