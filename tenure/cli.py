@@ -729,14 +729,13 @@ def send(
     if not text.strip():
         _fail("The message is empty.", code=2)
 
-    async def go(handle: SessionHandle) -> SessionStatus:
-        status = await handle.status()
-        if status.state.kind != "done":
-            await handle.send(text)
-        return status
+    async def go(handle: SessionHandle) -> bool:
+        if not await handle.takes_messages():
+            return False
+        await handle.send(text)
+        return True
 
-    status = _with_session(session_id, go)
-    if status.state.kind == "done":
+    if not _with_session(session_id, go):
         _fail(f"Session {session_id} has already finished.")
     out.print(f"Sent to {session_id}.")
 
@@ -778,10 +777,7 @@ def answer(
     """Answer the agent's pending questions (AskUserQuestion)."""
 
     async def go(handle: SessionHandle) -> None:
-        status = await handle.status()
-        pending = next((q for q in status.pending_questions if q.request_id == request_id), None)
-        if pending is None:
-            raise UnknownRequestError(f"Session {session_id} has no pending question {request_id!r}")
+        pending = await handle.pending_question(request_id)
         if len(answers) != len(pending.questions):
             _fail(f"{len(pending.questions)} questions need {len(pending.questions)} answers; "
                   f"got {len(answers)}.", code=2)

@@ -255,3 +255,19 @@ async def test_a_first_message_from_a_closed_stdin_gets_its_answer(
                               str(workspace), "--no-worker")
         assert result.code == 0, result
         assert "The answer." in result.stdout, result.stdout
+
+
+async def test_todos_read_as_a_checklist(
+    chat: Chat, script: ScriptWriter, workspace: Path
+) -> None:
+    todos = [{"content": "Paint the wall", "status": "completed", "activeForm": "Painting"},
+             {"content": "Let it dry", "status": "in_progress", "activeForm": "Drying"},
+             {"content": "Hang the picture", "status": "pending", "activeForm": "Hanging"}]
+    model = script([[tool_use("TodoWrite", {"todos": todos})], [text("Planned.")]])
+    terminal = await chat("-m", "plan it", "--model", model, "--workspace", str(workspace))
+    screen = await terminal.shows("Planned.\n>")
+    assert ("● TodoWrite · 3 todos, 1 done · Drying\n"
+            "  ☒ Paint the wall\n  ◼ Let it dry\n  ☐ Hang the picture\n") in screen
+    assert '"todos"' not in screen and "activeForm" not in screen
+    terminal.type("/end\r")
+    assert await terminal.exits() == 0

@@ -1,16 +1,19 @@
 """Small things a person meets at the terminal: readable TodoWrite and AskUserQuestion
-lines, clear refusals from `send` and `approve` on a finished session, and a session list
-that scripts can read (whole ids, newest first)."""
+calls, clear refusals from `send`, `approve` and `answer` on a session that cannot take
+them, and a session list that scripts can read (whole ids, newest first)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 from commands import cli_env, tenure
-from conftest import ScriptWriter, StartSession, text
+from conftest import ScriptWriter, StartSession, state_is, text, tool_use, wait_for
+from temporalio.client import Client
 
+from tenure import AgentClient, SessionConfig, build_worker
 from tenure.devserver import DevServer
 from tenure.models import ToolUseBlock
 
@@ -34,18 +37,65 @@ def test_todos_and_questions_read_as_sentences() -> None:
     assert ask.summary() == "AskUserQuestion · Which colour? (+1 more)"
 
 
-async def test_send_and_approve_to_a_finished_session_say_so(
+async def test_a_finished_session_says_so_even_with_no_worker_to_replay_it(
+    env: dict[str, str], script: ScriptWriter, temporal_client: Client, workspace: Path
+) -> None:
+    """Whether a session has ended comes from the server: no worker has to replay the
+    session to tell (before, each command waited 10 s for one, then blamed the workers)."""
+    queue = f"gone-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_client, task_queue=queue):
+        handle = await AgentClient(temporal_client, task_queue=queue).start(SessionConfig(
+            model=script([[text("bye")]]), prompt="hi", mode="autonomous",
+            workspace=str(workspace)))
+        await handle.result()
+    for command in (["send", handle.id, "are you there?"], ["approve", handle.id, "req"],
+                    ["answer", handle.id, "req", "1"]):
+        result = await tenure(env, *command, timeout=8)
+        assert result.code == 1, result
+        assert "Sent" not in result.stdout and "pending: none" not in result.stderr
+        assert (f"Session {handle.id} has already finished." in result.stderr
+                or f"Session {handle.id} has ended" in result.stderr), result
+
+
+async def test_approve_and_answer_say_what_a_running_session_is_doing(
     env: dict[str, str], script: ScriptWriter, start_session: StartSession
 ) -> None:
-    session = await start_session(script([[text("bye")]]), prompt="hi", mode="autonomous")
-    await session.result()
-    sent = await tenure(env, "send", session.id, "are you there?")
-    assert sent.code == 1 and "Sent" not in sent.stdout
-    assert "has already finished" in sent.stderr or "has ended" in sent.stderr, sent
-    approved = await tenure(env, "approve", session.id, "some-request")
+    session = await start_session(script([[text("hello")]]), prompt="hi")
+    await wait_for(session, state_is("idle"))
+    approved = await tenure(env, "approve", session.id, "req")
     assert approved.code == 1
-    assert "pending: none" not in approved.stderr
-    assert "has already finished" in approved.stderr or "has ended" in approved.stderr, approved
+    assert approved.stderr.strip() == (
+        f"Session {session.id} is not waiting for a permission decision (it is idle)")
+    answered = await tenure(env, "answer", session.id, "req", "1")
+    assert answered.code == 1
+    assert answered.stderr.strip() == f"Session {session.id} is not waiting for an answer (it is idle)"
+    await session.end()
+
+
+async def test_show_reads_todos_as_a_checklist_and_questions_as_questions(
+    env: dict[str, str], script: ScriptWriter, start_session: StartSession
+) -> None:
+    todos = [{"content": "Paint", "status": "completed", "activeForm": "Painting"},
+             {"content": "Hang", "status": "pending", "activeForm": "Hanging"}]
+    question = {"question": "Which colour?", "header": "Colour",
+                "options": [{"label": "red"}, {"label": "blue", "description": "calm"}]}
+    session = await start_session(script([
+        [tool_use("TodoWrite", {"todos": todos}),
+         tool_use("AskUserQuestion", {"questions": [question]})],
+        [text("Blue.")],
+    ]), prompt="plan", tools=["TodoWrite", "AskUserQuestion"])
+    await wait_for(session, state_is("waiting_for_user_input"))
+    shown = await tenure(env, "show", session.id)
+    assert shown.code == 0, shown
+    assert ("  → TodoWrite · 2 todos, 1 done\n"
+            "    ☒ Paint\n"
+            "    ☐ Hang\n"
+            "  → AskUserQuestion · Which colour?\n"
+            "    ? [Colour] Which colour?\n"
+            "      1. red\n"
+            "      2. blue - calm\n") in shown.stdout, shown.stdout
+    assert '"todos"' not in shown.stdout and '"questions"' not in shown.stdout
+    await session.end()
 
 
 async def test_sessions_piped_are_whole_and_newest_first(

@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, get_args
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError
 
 from tenure.models import (
+    PendingQuestion,
     PermissionResponse,
     SessionOutcome,
     SessionStatus,
@@ -74,26 +80,38 @@ class SessionHandle:
         await self._decide(request_id, "deny", reason=reason, decided_by=decided_by)
 
     async def _decide(self, request_id: str, decision: str, **fields: Any) -> None:
-        status = await self.status()
-        if status.state.kind == "done":
-            raise UnknownRequestError(f"Session {self.id} has ended: it waits for no decision")
-        if request_id not in {p.request_id for p in status.pending_permissions}:
-            pending = [p.request_id for p in status.pending_permissions] or "none"
+        status = await self._open_status("decision")
+        pending = [p.request_id for p in status.pending_permissions]
+        if not pending:
+            raise UnknownRequestError(
+                f"Session {self.id} is not waiting for a permission decision "
+                f"(it is {status.state.describe()})"
+            )
+        if request_id not in pending:
             raise UnknownRequestError(
                 f"Session {self.id} has no pending permission request {request_id!r} "
-                f"(pending: {pending})"
+                f"(pending: {', '.join(pending)})"
             )
         response = PermissionResponse.model_validate(
             {"request_id": request_id, "decision": decision, **fields}
         )
         await self.workflow.signal("permission_response", response)
 
+    async def pending_question(self, request_id: str) -> PendingQuestion:
+        """The questions of request `request_id`, which the session waits to have
+        answered (else UnknownRequestError, saying why)."""
+        status = await self._open_status("answer")
+        if not status.pending_questions:
+            raise UnknownRequestError(
+                f"Session {self.id} is not waiting for an answer (it is {status.state.describe()})"
+            )
+        for pending in status.pending_questions:
+            if pending.request_id == request_id:
+                return pending
+        raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
+
     async def answer(self, request_id: str, answers: dict[str, str]) -> None:
-        status = await self.status()
-        if status.state.kind == "done":
-            raise UnknownRequestError(f"Session {self.id} has ended: it waits for no answer")
-        if request_id not in {q.request_id for q in status.pending_questions}:
-            raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
+        await self.pending_question(request_id)
         await self.workflow.signal(
             "user_answer", UserAnswer(request_id=request_id, answers=answers)
         )
@@ -105,6 +123,25 @@ class SessionHandle:
     async def end(self) -> None:
         """Finish the session cleanly."""
         await self.workflow.signal("end_session")
+
+    async def is_running(self) -> bool:
+        """Whether the session's workflow is still open. The server answers this, not a
+        worker: a finished session is told apart even when no worker could replay it."""
+        description = await self.workflow.describe()
+        return description.status == WorkflowExecutionStatus.RUNNING
+
+    async def takes_messages(self) -> bool:
+        """Whether a message sent now would be taken: the session runs and is not ending."""
+        return await self.is_running() and (await self.status()).state.kind != "done"
+
+    async def _open_status(self, awaited: str) -> SessionStatus:
+        """The status of a session that is still open, else UnknownRequestError: a session
+        that has ended waits for no `awaited` (decision, answer)."""
+        if await self.is_running():
+            status = await self.status()
+            if status.state.kind != "done":
+                return status
+        raise UnknownRequestError(f"Session {self.id} has ended: it waits for no {awaited}")
 
     async def status(self) -> SessionStatus:
         status: SessionStatus = await self.workflow.query("status", result_type=SessionStatus)

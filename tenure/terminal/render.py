@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
 from rich.text import Text
 
 from tenure.models import (
+    AskUserQuestionInput,
     ContentBlock,
     Message,
     PendingPermission,
@@ -17,6 +19,7 @@ from tenure.models import (
     SessionStatus,
     TextBlock,
     ThinkingBlock,
+    TodoWriteInput,
     ToolResultBlock,
     ToolUseBlock,
     Usage,
@@ -25,6 +28,12 @@ from tenure.models import (
 RESULT_LINES = 6
 """Lines of each tool result that `tenure show` prints."""
 INPUT_LINES = 12
+TODO_MARKS = {
+    "completed": ("☒ ", "dim strike"),
+    "in_progress": ("◼ ", "bold"),
+    "pending": ("☐ ", ""),
+}
+"""How each todo's status reads in a checklist (Claude Code's marks)."""
 
 
 def cut(text: str, lines: int) -> str:
@@ -60,6 +69,9 @@ def _block(block: ContentBlock) -> list[Text]:
                 for line in cut(block.thinking.strip(), RESULT_LINES).splitlines()]
     if isinstance(block, ToolUseBlock):
         call = Text.assemble(("→ ", "cyan"), block.summary(100))
+        readable = call_lines(block.name, block.input)
+        if readable is not None:
+            return [call, *(Text("  ") + line for line in readable)]
         shown = tool_input(block.input).splitlines() if block.input else []
         return [call, *(Text("  " + line, style="dim") for line in shown)]
     if isinstance(block, ToolResultBlock):
@@ -67,6 +79,22 @@ def _block(block: ContentBlock) -> list[Text]:
         first, *rest = cut(block.content.strip(), RESULT_LINES).splitlines() or ["(empty)"]
         return [Text.assemble(mark, first), *(Text("  " + line) for line in rest)]
     return [Text("[image]", style="dim")]
+
+
+def call_lines(tool_name: str, value: dict[str, Any]) -> list[Text] | None:
+    """A TodoWrite call as a checklist and an AskUserQuestion call as its questions, for
+    a person to read instead of JSON; None for other tools (or input that does not fit)."""
+    try:
+        if tool_name == "TodoWrite":
+            todos = TodoWriteInput.model_validate(value).todos
+            return [Text.assemble(TODO_MARKS[t.status], (t.content, TODO_MARKS[t.status][1]))
+                    for t in todos]
+        if tool_name == "AskUserQuestion":
+            asked = AskUserQuestionInput.model_validate(value).questions
+            return [line for question in asked for line in question_lines(question)]
+    except ValidationError:
+        pass
+    return None
 
 
 def usage_line(usage: Usage) -> str:

@@ -36,7 +36,7 @@ from tenure.models.events import (
     TurnEnded,
     UsageReported,
 )
-from tenure.terminal.render import permission_lines, question_lines, usage_line
+from tenure.terminal.render import call_lines, permission_lines, question_lines, usage_line
 
 IDLE_STATES = ("idle", "done", "error")
 """States in which the agent does nothing until someone does something."""
@@ -86,7 +86,11 @@ class SessionView:
         elif isinstance(event, MessageAdded):
             return self._message(event)
         elif isinstance(event, ToolStarted):
-            return [Text.assemble(("● ", "cyan"), event.summary)]
+            call = Text.assemble(("● ", "cyan"), event.summary)
+            if event.tool_name != "TodoWrite":  # a question is shown when it is asked
+                return [call]
+            checklist = call_lines(event.tool_name, event.input) or []
+            return [call, *(Text("  ") + line for line in checklist)]
         elif isinstance(event, ToolEnded):
             return [_tool_result(event)]
         elif isinstance(event, PermissionRequested):
