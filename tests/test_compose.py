@@ -19,6 +19,7 @@ from tenure.models.search import SEARCH_ATTRIBUTES
 
 COMPOSE = Path(__file__).parent.parent / "docker-compose.yml"
 PYPROJECT = COMPOSE.with_name("pyproject.toml")
+DOCKERFILE = COMPOSE.with_name("Dockerfile")
 
 
 def services() -> dict[str, Any]:
@@ -88,6 +89,14 @@ def test_workers_use_the_workspace_volume() -> None:
     assert "./workspace:/workspace" in worker["volumes"]
     assert worker["working_dir"] == "/workspace"
     assert worker["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_the_image_works_in_the_workspace_too() -> None:
+    """Run without compose (`docker run -v ...:/workspace tenure`), a worker starts there."""
+    instructions = [line.split(None, 1) for line in DOCKERFILE.read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    assert [arg for op, arg in instructions if op == "WORKDIR"][-1] == "/workspace"
+    assert instructions[-1] == ["CMD", '["tenure", "worker"]']
 
 
 async def test_the_worker_health_check_runs_against_a_real_server(
