@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -19,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import platformdirs
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -32,13 +29,6 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
 )
 from temporalio.common import WorkerDeploymentVersion
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
@@ -52,6 +42,7 @@ from tenure.client import (
 )
 from tenure.client.client import WAITING_STATES
 from tenure.devserver import (
+    DatabaseInUseError,
     DevServer,
     DevServerError,
     default_db_path,
@@ -73,6 +64,7 @@ from tenure.models import (
 )
 from tenure.models.search import TENURE_MODEL
 from tenure.models.validation import validation_problems
+from tenure.providers import deprecation
 from tenure.terminal.follow import Follower
 from tenure.terminal.offsets import saved_offset
 from tenure.terminal.person import who
@@ -85,11 +77,11 @@ from tenure.terminal.render import (
     transcript_lines,
 )
 from tenure.terminal.signals import on_signals
+from tenure.workers.logs import log_to_file
 from tenure.workers.worker import build_worker, connect, run_worker
 
 T = TypeVar("T")
 
-DEFAULT_MODEL = "claude-sonnet-4-6"
 QUERY_TIMEOUT = 10.0
 """A query to a finished session needs a worker to replay it; give up after this long."""
 LIST_QUERY_TIMEOUT = timedelta(seconds=3)
@@ -193,12 +185,18 @@ def _with_session(session_id: str, action: Callable[[SessionHandle], Awaitable[T
 # ---- the embedded dev server ----------------------------------------------------------
 
 
-def _start_server(port: int, ui_port: int | None, db: Path) -> DevServer:
+def _start_server(port: int, ui_port: int | None, db: Path, command: str) -> DevServer:
+    """The embedded server for `tenure COMMAND`, or one sentence on why it cannot start."""
     try:
         return start_dev_server(
             port=port, ui_port=ui_port, db_path=db, log_file=db.with_suffix(".log"),
             die_with_parent=True,
         )
+    except DatabaseInUseError as e:
+        if command == "dev":
+            _fail(f"{e}: stop it, or give this one a database of its own with --db.")
+        use = f"set TEMPORAL_ADDRESS={e.address} to use it" if e.address else "use it"
+        _fail(f"{e}: {use}, or stop it.")
     except DevServerError as e:
         _fail(f"{e}.")
 
@@ -224,7 +222,7 @@ def _start_server_for(command: str, address: str) -> DevServer:
     db = default_db_path()
     out.print(Text(f"Starting a Temporal dev server on 127.0.0.1:{port} ({db}) for this "
                    f"{command}…", style="dim"))
-    return _start_server(port, ui_port, db)
+    return _start_server(port, ui_port, db, command)
 
 
 # ---- tenure run / tenure chat ------------------------------------------------------------
@@ -267,10 +265,13 @@ def _uses_anthropic(model: str) -> bool:
     return not sep or prefix == "anthropic"
 
 
+def _has_anthropic_key() -> bool:
+    return bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
+
+
 def _needs_key(model: str | None) -> bool:
     """Whether a worker in this process would call Anthropic's API without a key."""
-    return (model is not None and _uses_anthropic(model)
-            and not os.environ.get("ANTHROPIC_API_KEY"))
+    return model is not None and _uses_anthropic(model) and not _has_anthropic_key()
 
 
 def _session_config(
@@ -294,47 +295,6 @@ def _session_config(
         _fail(f"Invalid session: {validation_problems(e)}", code=2)
 
 
-class _OneLine(logging.Formatter):
-    """A log record as one line: an exception as its type and message, no traceback."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower()} " \
-               f"{record.name}: {record.getMessage()}"
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            line += f" ({type(error).__name__}: {error})"
-        return line.replace("\n", " ")
-
-
-def _log_to_console() -> None:
-    """`tenure dev` and `tenure worker` log one line per record, never a traceback."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(_OneLine())
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.INFO)
-
-
-def _log_to_file() -> Path:
-    """Send this process's worker logs to a file under the user data directory (a
-    person's terminal shows the session, not tracebacks, not other sessions' failures)."""
-    path = Path(platformdirs.user_data_dir("tenure")) / "logs" / "worker.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=2)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.INFO)
-    # The SDK's core (Rust) logs to stderr unless told to hand its records to Python.
-    core = LoggingConfig(
-        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-    )
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core)),
-                        error_if_already_set=False)
-    return path
-
-
 def _on_terminal(
     command: str, session: SessionConfig | str, *, no_worker: bool, yes: bool,
     message: str | None = None,
@@ -354,6 +314,8 @@ def _on_terminal(
             f"model {session.model}.",
             code=2,
         )
+    if isinstance(session, SessionConfig) and (notice := deprecation(session.model)):
+        err.print(Text(f"{notice}.", style="yellow"))
     server = None if listening else _start_server_for(command, address)
     try:
         with _explained(session if isinstance(session, str) else None):
@@ -374,7 +336,7 @@ async def _follow(
     message: str | None, ui_url: str | None,
 ) -> SessionOutcome | None:
     if worker:
-        out.print(Text(f"Worker log: {_log_to_file()}", style="dim"))
+        out.print(Text(f"Worker log: {log_to_file()}", style="dim"))
     client = await _connect(address)
     agents = AgentClient(client)
     async with contextlib.AsyncExitStack() as stack:
@@ -424,7 +386,7 @@ def _print_outcome(outcome: SessionOutcome) -> None:
 @app.command()
 def run(
     task: Annotated[str, typer.Argument(help="What the agent should do.")],
-    model: ModelOption = DEFAULT_MODEL,
+    model: ModelOption = settings.DEFAULT_MODEL,
     workspace: WorkspaceOption = Path("."),
     yes: YesOption = False,
     mode: ModeOption = "default",
@@ -466,7 +428,7 @@ def chat(
     message: Annotated[str | None, typer.Option(
         "--message", "-m", help="A first message to send."
     )] = None,
-    model: ModelOption = DEFAULT_MODEL,
+    model: ModelOption = settings.DEFAULT_MODEL,
     workspace: WorkspaceOption = Path("."),
     yes: YesOption = False,
     mode: ModeOption = "default",
@@ -510,23 +472,23 @@ def chat(
 
 def _servable_models() -> str:
     """Which providers this process's worker can serve, for `tenure dev` to say."""
-    if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+    if _has_anthropic_key():
         return "Claude models (anthropic:NAME), scripted:PATH"
     return ("scripted:PATH only: ANTHROPIC_API_KEY is not set, so Claude models are left "
-            "to other workers")
+            "to other workers (`tenure run` and `tenure chat` with the key bring their own)")
 
 
-async def _serve(server: DevServer, db: Path) -> int:
-    """Run a worker against the dev server until Ctrl-C (or SIGTERM)."""
+async def _serve(server: DevServer, db: Path, log: Path) -> int:
+    """Run a worker against the dev server until Ctrl-C (or SIGTERM, or SIGHUP)."""
     client = await _connect(server.address)
     worker = build_worker(client)
     stop = asyncio.Event()
-    with on_signals(stop.set, signal.SIGINT, signal.SIGTERM):
+    with on_signals(stop.set, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         running = asyncio.create_task(worker.run())
         for label, value in [
             ("Temporal", server.address), ("Web UI", server.ui_url or "off"),
             ("Task queue", settings.task_queue()), ("Database", str(db)),
-            ("Models", _servable_models()),
+            ("Models", _servable_models()), ("Log", f"{log} (one line each here)"),
         ]:
             out.print(Text.assemble((f"{label:<11}", "bold"), value))
         if not server.address.endswith(":7233"):
@@ -559,10 +521,10 @@ def dev(
             _fail(f"Something already listens on port {taken} (is `tenure dev` already "
                   f"running?): pick another with {option}.")
     db = db or default_db_path()
-    server = _start_server(port, ui_port, db)
-    _log_to_console()
+    server = _start_server(port, ui_port, db, "dev")
+    log = log_to_file(console=True)
     try:
-        code = asyncio.run(_serve(server, db))
+        code = asyncio.run(_serve(server, db, log))
     except KeyboardInterrupt:  # before the worker took over Ctrl-C
         code = 0
     finally:
@@ -588,7 +550,8 @@ def worker(
     address = settings.temporal_address()
     if not is_listening(address, timeout=3.0):
         _fail(_unreachable(address))
-    _log_to_console()
+    out.print(Text(f"Full log, tracebacks included: {log_to_file(console=True)}",
+                   style="dim"))
     with contextlib.suppress(KeyboardInterrupt), _explained():
         asyncio.run(run_worker(address, deployment=version))
 

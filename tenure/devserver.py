@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,31 +91,69 @@ class DevServer:
             self.db_lock = None
 
 
-def lock_database(db: Path) -> int:
-    """Take `db`'s lock (a file beside it) for this process, so that a second server does
-    not share the database: a DevServerError names the holder. The lock goes with the
-    process, however it ends."""
+class DatabaseInUseError(DevServerError):
+    """Another dev server uses the database: the one at `address`, started by `pid`."""
+
+    def __init__(self, db: Path, pid: int | None, address: str | None) -> None:
+        self.db, self.pid, self.address = db, pid, address
+        by = f"the dev server at {address}" if address else "another dev server"
+        started = f"process {pid}" if pid else "another process"
+        super().__init__(f"The database {db} is in use by {by} (started by {started})")
+
+
+def lock_database(db: Path, address: str, wait: float = 10.0) -> int:
+    """Take `db`'s lock (a file beside it, holding this process's id and the server's
+    address), so that a second server does not share the database; DatabaseInUseError
+    names the holder. The server inherits the lock, so the database stays locked until
+    the server has exited, however the process that started it ended. When that process
+    is gone, the lock is waited for (`wait` seconds at most): its server is stopping."""
     lock_path = db.with_name(db.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise DevServerError(
-            f"The database {db} is in use by a dev server of process {holder} (another "
-            "`tenure dev`, `run` or `chat`); stop it, or give this one its own with --db"
-        ) from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            pid, holder_address = _holder(fd)
+            if (pid is not None and _is_alive(pid)) or time.monotonic() > deadline:
+                os.close(fd)
+                raise DatabaseInUseError(db, pid, holder_address) from None
+            time.sleep(0.1)
     os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+    os.pwrite(fd, f"{os.getpid()} {address}".encode(), 0)
     return fd
 
 
-def _die_with_parent() -> None:
-    """In the server's process, before it runs: SIGTERM it when its parent dies, however
-    the parent ends (SIGKILL included), so it never outlives the command that started it."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def _holder(fd: int) -> tuple[int | None, str | None]:
+    """The process id and server address written in a lock file."""
+    pid, _, address = os.pread(fd, 200, 0).decode(errors="replace").strip().partition(" ")
+    return (int(pid) if pid.isdigit() else None), (address or None)
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        pass
+    return True
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """For the server's process, before it runs: SIGTERM it (a clean stop, its database
+    closed) when its parent dies, however the parent ends (SIGKILL included), so that it
+    never outlives the command that started it. If the parent died before the request
+    took hold, the server does not start at all."""
+
+    def in_child() -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return in_child
 
 
 def start_dev_server(
@@ -145,21 +184,22 @@ def start_dev_server(
         cmd.append("--headless")
     else:
         cmd += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"]
+    address = f"127.0.0.1:{port}"
     lock = None
     if not ephemeral:
         db = db_path or default_db_path()
         db.parent.mkdir(parents=True, exist_ok=True)
-        lock = lock_database(db)
+        lock = lock_database(db, address)
         cmd += ["--db-filename", str(db)]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(
         cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, env={**os.environ},
-        preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
+        start_new_session=True, env={**os.environ}, pass_fds=() if lock is None else (lock,),
+        preexec_fn=_die_with(os.getpid()) if die_with_parent and sys.platform == "linux"
+        else None,
     )
-    address = f"127.0.0.1:{port}"
     ui = f"http://127.0.0.1:{ui_port}" if ui_port is not None else None
     server = DevServer(process=process, address=address, ui_url=ui, db_lock=lock)
     deadline = time.monotonic() + startup_timeout

@@ -1,4 +1,5 @@
-"""Where tenure finds Temporal: environment variables with their documented defaults."""
+"""Where tenure finds Temporal, and what it uses by default: environment variables with
+their documented defaults."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def temporal_address() -> str:
 
 def temporal_namespace() -> str:
     return os.environ.get("TEMPORAL_NAMESPACE", "default")
+
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+"""The model of `tenure run` and `tenure chat` unless TENURE_MODEL or --model names one:
+the newest Sonnet that the anthropic SDK lists, none of its deprecated ones."""
 
 
 def task_queue() -> str:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import socket
 import time
+import typing
 import warnings
 from collections.abc import Iterator
 
 import anthropic
 import pytest
+from anthropic.types import Model
 from fake_anthropic import FakeAnthropic
 
+from tenure import settings
 from tenure.models import (
     Message,
     ModelRequest,
@@ -20,6 +24,7 @@ from tenure.models import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from tenure.providers import deprecation
 from tenure.providers.anthropic import AnthropicProvider, default_client
 from tenure.providers.base import ModelCallError
 
@@ -293,6 +298,17 @@ async def test_connection_refused_is_retryable(fake: FakeAnthropic) -> None:
 
     assert error.retryable
     assert error.status_code is None
+    # One short sentence that says what went wrong, not the SDK's "Connection error."
+    assert str(error) == "cannot reach the Anthropic API (All connection attempts failed)"
+
+
+async def test_an_unknown_host_is_named_as_such(fake: FakeAnthropic) -> None:
+    error = await failure(fake, base_url="http://no-such-host.invalid")
+
+    assert error.retryable
+    assert str(error).startswith("cannot reach the Anthropic API (")
+    assert "Connection error" not in str(error) and "Errno" not in str(error)
+    assert "\n" not in str(error) and len(str(error)) < 120
 
 
 async def test_error_event_mid_stream_is_retryable(fake: FakeAnthropic) -> None:
@@ -404,3 +420,29 @@ async def test_a_stalled_stream_fails_the_attempt(
     assert info.value.retryable
     assert str(info.value) == "cannot reach the Anthropic API (timed out)"
     default_client.cache_clear()
+
+
+async def test_concurrent_calls_of_a_deprecated_model_leave_other_warnings_alone(
+    fake: FakeAnthropic,
+) -> None:
+    """Silencing the SDK's per-call warning must not silence others: concurrent calls that
+    each set and restored the filters left a blanket `ignore` behind."""
+    fake.add(*(FakeAnthropic.stream(["hi"], delay_s=0.6) for _ in range(2)))
+    client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="t", max_retries=0)
+    provider = AnthropicProvider("claude-sonnet-4-5", client)
+
+    async def later() -> None:  # starts second, ends second
+        await asyncio.sleep(0.2)
+        await provider.complete(request(), [], Deltas())
+
+    with warnings.catch_warnings(record=True) as seen:
+        await asyncio.gather(provider.complete(request(), [], Deltas()), later())
+        warnings.warn("another deprecation", DeprecationWarning)
+    assert [str(w.message) for w in seen] == ["another deprecation"]
+
+
+def test_the_default_model_is_a_current_one() -> None:
+    listed = typing.get_args(typing.get_args(Model)[0])
+    assert settings.DEFAULT_MODEL in listed
+    assert deprecation(settings.DEFAULT_MODEL) is None
+    assert deprecation("anthropic:claude-sonnet-4-5") is not None

@@ -7,13 +7,22 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from tenure.devserver import DevServer, free_port, is_listening
+from tenure.devserver import (
+    DatabaseInUseError,
+    DevServer,
+    free_port,
+    is_listening,
+    lock_database,
+    start_dev_server,
+)
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.workers import connect
 
@@ -35,6 +44,11 @@ async def until(condition: object, timeout: float) -> bool:
     return False
 
 
+def db_in(env: dict[str, str]) -> Path:
+    """The default database of the commands run with `env`."""
+    return Path(env["XDG_DATA_HOME"]) / "tenure" / "temporal.db"
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     values = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "COLUMNS": "200"}
@@ -42,42 +56,94 @@ def env(tmp_path: Path) -> dict[str, str]:
     return values
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
-async def test_the_server_tenure_run_started_dies_with_it(
-    how: signal.Signals, env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize("command, how", [
+    ("run", signal.SIGKILL), ("run", signal.SIGTERM), ("run", signal.SIGHUP),
+    ("dev", signal.SIGTERM), ("dev", signal.SIGHUP),
+])
+async def test_the_server_a_command_started_dies_with_it(
+    command: str, how: signal.Signals, env: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
     script = tmp_path / "slow.json"
     script.write_text(json.dumps([{"content": [{"type": "text", "text": "x"}], "delay_ms": 60_000}]))
-    run = await start("run", "--model", f"scripted:{script}", "--yes", "wait",
-                      env={**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
+    if command == "run":
+        args = ["run", "--model", f"scripted:{script}", "--yes", "wait"]
+    else:
+        args = ["dev", "--port", str(port), "--ui-port", str(free_port())]
+    process = await start(*args, env={**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
     assert await until(lambda: is_listening(f"127.0.0.1:{port}"), 30), "no server started"
-    run.send_signal(how)
-    await run.wait()
-    assert await until(lambda: not is_listening(f"127.0.0.1:{port}"), 15), "server outlived run"
+    process.send_signal(how)
+    await process.wait()
+    assert await until(lambda: not is_listening(f"127.0.0.1:{port}"), 15), "server outlived it"
+    # Its database is free again: the next command starts a server on it.
+    again = start_dev_server(port=free_port(), ui_port=None, db_path=db_in(env))
+    again.stop()
 
 
-async def test_a_second_dev_server_refuses_the_same_database(
+async def test_a_second_server_refuses_the_same_database(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    db = tmp_path / "shared.db"
     first_port = free_port()
     first = await start("dev", "--port", str(first_port), "--ui-port", str(free_port()),
-                        "--db", str(db), env=env)
+                        env=env)
     try:
         assert await until(lambda: is_listening(f"127.0.0.1:{first_port}"), 30)
         second = await start("dev", "--port", str(free_port()), "--ui-port", str(free_port()),
-                             "--db", str(db), env=env)
+                             "--db", str(db_in(env)), env=env)
         out, err = await asyncio.wait_for(second.communicate(), 30)
-        assert second.returncode != 0
+        assert second.returncode == 1
         message = (out + err).decode()
-        assert "is in use by a dev server of process" in message and "--db" in message
-        assert "Traceback" not in message
+        assert f"{db_in(env)} is in use by the dev server at 127.0.0.1:{first_port}" in message
+        assert "--db" in message and "Traceback" not in message
+        # `tenure run` has no --db: it is told where that server is instead.
+        run = await start("run", "--model", "scripted:x.json", "hi",
+                          env={**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"})
+        out, err = await asyncio.wait_for(run.communicate(), 30)
+        assert run.returncode == 1
+        assert f"set TEMPORAL_ADDRESS=127.0.0.1:{first_port} to use it" in err.decode()
     finally:
         first.kill()
         await first.wait()
     # Killed, the first one let its server and its lock go: the database is free again.
     assert await until(lambda: not is_listening(f"127.0.0.1:{first_port}"), 15)
+
+
+def test_the_server_holds_its_database_until_it_has_exited(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    server = start_dev_server(port=free_port(), ui_port=None, db_path=db)
+    try:
+        assert server.db_lock is not None
+        os.close(server.db_lock)  # as if the process that started it had died
+        server.db_lock = None
+        with pytest.raises(DatabaseInUseError):
+            lock_database(db, "127.0.0.1:1", wait=0.5)
+    finally:
+        server.stop()
+    os.close(lock_database(db, "127.0.0.1:1", wait=0))
+
+
+def test_a_lock_whose_starter_is_gone_is_waited_for(tmp_path: Path) -> None:
+    """The command that started a server died, and its server is stopping: the lock is
+    waited for. A lock whose starter lives is refused at once."""
+    db = tmp_path / "t.db"
+    hold = "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); " \
+           "fcntl.flock(fd, fcntl.LOCK_EX); print(flush=True); time.sleep(float(sys.argv[2]))"
+    lock_file = tmp_path / "t.db.lock"
+    for starter, seconds in ((os.getpid(), 5), (2**22 + 1, 1.5)):  # alive, then gone
+        lock_file.write_text(f"{starter} 127.0.0.1:1")
+        holder = subprocess.Popen([sys.executable, "-c", hold, str(lock_file), str(seconds)],
+                                  stdout=subprocess.PIPE)
+        assert holder.stdout is not None and holder.stdout.readline()
+        began = time.monotonic()
+        if starter == os.getpid():
+            with pytest.raises(DatabaseInUseError, match=f"started by process {starter}"):
+                lock_database(db, "127.0.0.1:2", wait=10)
+            assert time.monotonic() - began < 1
+        else:
+            os.close(lock_database(db, "127.0.0.1:2", wait=10))
+            assert time.monotonic() - began > 1
+        holder.kill()
+        holder.wait()
 
 
 async def test_dev_says_which_models_it_can_serve(env: dict[str, str], tmp_path: Path) -> None:
@@ -90,6 +156,8 @@ async def test_dev_says_which_models_it_can_serve(env: dict[str, str], tmp_path:
         while b"Ctrl-C" not in seen:
             seen += await asyncio.wait_for(dev.stdout.readline(), 30)
         assert b"scripted:PATH only: ANTHROPIC_API_KEY is not set" in seen
+        log = Path(env["XDG_DATA_HOME"]) / "tenure" / "logs" / "worker.log"
+        assert f"{log} (one line each here)".encode() in seen.replace(b"\n", b"")
     finally:
         dev.send_signal(signal.SIGINT)
         await asyncio.wait_for(dev.wait(), 30)

@@ -26,4 +26,22 @@ def provider_for(model: str) -> Provider:
     return AnthropicProvider(rest if sep else model)
 
 
-__all__ = ["ModelCallError", "Provider", "StreamCallback", "is_retryable_status", "provider_for"]
+def deprecation(model: str) -> str | None:
+    """For a Claude model (bare or `anthropic:NAME`) that the anthropic SDK lists as
+    deprecated, a sentence on its end of life."""
+    prefix, sep, rest = model.partition(":")
+    if sep and prefix != "anthropic":
+        return None
+    from tenure.providers.anthropic import deprecation as anthropic_deprecation
+
+    return anthropic_deprecation(rest if sep else model)
+
+
+__all__ = [
+    "ModelCallError",
+    "Provider",
+    "StreamCallback",
+    "deprecation",
+    "is_retryable_status",
+    "provider_for",
+]

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import re
 import socket
 import time
 import warnings
@@ -56,6 +57,7 @@ MISSING_KEY = (
     f"ANTHROPIC_API_KEY is not set on worker {socket.gethostname()}:{os.getpid()}; "
     "another worker with the key may serve this call"
 )
+SDK_DEPRECATION_WARNING = r"The model '.*' is deprecated"
 STALL_SECONDS = 120.0
 """A stream that sends nothing (not even its pings) for this long has stalled: the
 attempt fails and is retried, rather than waiting out the activity's 10 minutes."""
@@ -84,14 +86,24 @@ def default_client() -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(max_retries=0, timeout=timeout)
 
 
+def deprecation(model: str) -> str | None:
+    """A sentence on the model's end of life, if the SDK lists it as deprecated."""
+    end = DEPRECATED_MODELS.get(model)
+    return f"The model {model} is deprecated: its end of life is {end}" if end else None
+
+
 def warn_if_deprecated(model: str) -> None:
-    """One warning per worker and model that the SDK lists as deprecated (the SDK's own
-    warning, on every call, is silenced)."""
+    """One warning per worker and model that the SDK lists as deprecated, in place of the
+    SDK's own at every call. That one is silenced by a filter for its message alone, added
+    (or moved to the front) and never removed: a filter set and restored around the call
+    would be undone out of order by concurrent calls, and leave every DeprecationWarning
+    of the process ignored."""
+    warnings.filterwarnings("ignore", SDK_DEPRECATION_WARNING, DeprecationWarning)
     if model in _warned:
         return
     _warned.add(model)
-    if end := DEPRECATED_MODELS.get(model):
-        logger.warning("The model %s is deprecated: its end of life is %s", model, end)
+    if notice := deprecation(model):
+        logger.warning("%s", notice)
 
 
 _warned: set[str] = set()
@@ -110,23 +122,22 @@ class AnthropicProvider:
         warn_if_deprecated(self.model)
         try:
             client = self._client or default_client()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                stream = await client.messages.create(
-                    model=self.model,
-                    max_tokens=request.max_tokens,
-                    system=_system(request.system_prompt) or anthropic.omit,
-                    messages=_messages(request.messages, request.context),
-                    tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
-                    stream=True,
-                )
+            stream = await client.messages.create(
+                model=self.model,
+                max_tokens=request.max_tokens,
+                system=_system(request.system_prompt) or anthropic.omit,
+                messages=_messages(request.messages, request.context),
+                tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
+                stream=True,
+            )
             async with stream:
                 await _read(stream, builder)
         except anthropic.APIStatusError as e:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError
-            reason = "timed out" if isinstance(e, anthropic.APITimeoutError) else str(e)
-            raise ModelCallError(f"cannot reach the Anthropic API ({reason})", retryable=True) from e
+            raise ModelCallError(
+                f"cannot reach the Anthropic API ({_connection_problem(e)})", retryable=True
+            ) from e
         except TypeError as e:
             # The SDK raises this before sending when it has no credential to send.
             if "authentication" not in str(e):
@@ -155,6 +166,16 @@ async def _read(
         raise ModelCallError(
             f"The Anthropic stream broke off: {type(e).__name__}: {e}", retryable=True
         ) from e
+
+
+def _connection_problem(e: anthropic.APIConnectionError) -> str:
+    """What went wrong, in a few words: the SDK's own message is always "Connection
+    error.", its cause says which (`Name or service not known`, `All connection attempts
+    failed`, ...)."""
+    if isinstance(e, anthropic.APITimeoutError):
+        return "timed out"
+    cause = " ".join(str(e.__cause__ or "").split())
+    return re.sub(r"^\[Errno -?\d+\] ", "", cause)[:200] or str(e).rstrip(".")
 
 
 def _system(prompt: str | None) -> list[TextBlockParam]:

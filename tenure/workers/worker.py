@@ -22,6 +22,7 @@ from tenure.context import ContextInjector
 from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool
+from tenure.workers.logs import log_to_file
 from tenure.workers.plugin import HEARTBEAT_FLUSH, AgentPlugin
 
 
@@ -146,5 +147,8 @@ async def run_worker(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """`python -m tenure.workers`: one line per log record on the console, tracebacks in
+    the log file."""
+    path = log_to_file(console=True)
+    logging.getLogger("tenure").info("Full log, tracebacks included: %s", path)
     asyncio.run(run_worker())
