@@ -150,5 +150,12 @@ def main() -> None:
     """`python -m tenure.workers`: one line per log record on the console, tracebacks in
     the log file."""
     path = log_to_file(console=True)
-    logging.getLogger("tenure").info("Full log, tracebacks included: %s", path)
-    asyncio.run(run_worker())
+    log = logging.getLogger("tenure")
+    log.info("Full log, tracebacks included: %s", path)
+    try:
+        asyncio.run(run_worker())
+    except KeyboardInterrupt:
+        pass
+    except Exception:
+        log.exception("The worker stopped")
+        raise SystemExit(1) from None
