@@ -66,8 +66,7 @@ class SessionConfig(BaseModel):
         """The title, or the first line of the first prompt (cut short), or None."""
         if self.title and self.title.strip():
             return self.title.strip()[:200]
-        lines = (self.prompt or "").strip().splitlines()
-        if not lines:
+        first = (self.prompt or "").lstrip().partition("\n")[0].strip()
+        if not first:
             return None
-        first = lines[0].strip()
         return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"

@@ -36,6 +36,7 @@ REASON_CHARS = 300
 M = TypeVar("M", bound=BaseModel)
 Delta = TextDelta | ThinkingDelta | ModelRetry | ModelError
 _delta: TypeAdapter[Delta] = TypeAdapter(Delta)
+_publish_input: TypeAdapter[PublishInput] = TypeAdapter(PublishInput)
 
 
 class Rejected(Exception):
@@ -89,7 +90,7 @@ def model_deltas(args: Sequence[RawValue]) -> tuple[PublishInput, list[Delta]]:
         raise Rejected(f"expected one publish batch, got {len(args)}")
     value = _decode(args[0].payload)
     try:
-        batch = TypeAdapter(PublishInput).validate_python(value)
+        batch = _publish_input.validate_python(value)
     except ValidationError as e:
         raise Rejected(f"bad publish batch: {validation_problems(e)}") from None
     deltas: list[Delta] = []

@@ -169,6 +169,8 @@ class AgentSession:
         except ApplicationError as e:
             self._config = SessionConfig.model_construct(model="")
             self._invalid = e
+        self._title = self._config.display_title()
+        """Worked out once: the first prompt may be long, and status asks for it often."""
         self._messages: list[Message] = []
         self._inbox: list[str] = []
         self._state = SessionState(kind="processing")
@@ -241,7 +243,7 @@ class AgentSession:
         self._publish(
             SessionStarted,
             model=config.model,
-            title=config.display_title(),
+            title=self._title,
             mode=config.mode,
             workspace=self._workspace,
         )
@@ -781,7 +783,7 @@ class AgentSession:
             self._publish(StateChanged, state=state)
         self._state = state
         details = f"{state.describe()} · turn {self._turn}"
-        title = self._config.display_title()
+        title = self._title
         workflow.set_current_details(f"**{title}**\n\n{details}" if title else details)
         self._index_state()
 
@@ -789,7 +791,7 @@ class AgentSession:
         """Set the TenureModel and TenureTitle search attributes (those the namespace
         has) and show the title in the web UI."""
         known = self._setup.search_attributes if self._setup else []
-        title = self._config.display_title()
+        title = self._title
         updates: list[SearchAttributeUpdate[Any]] = []
         if TENURE_MODEL.name in known:
             updates.append(TENURE_MODEL.value_set(self._config.model))
@@ -934,7 +936,7 @@ class AgentSession:
             todos=self._todos,
             presented_files=self._presented,
             usage=self._usage,
-            title=self._config.display_title(),
+            title=self._title,
             error=self._error,
             rejected_signals=self._rejected,
             model_retry=self._retry,
