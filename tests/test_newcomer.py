@@ -20,6 +20,13 @@ from tenure import AgentClient, SessionConfig
 from tenure.devserver import DevServer
 
 
+def on_fake(env: dict[str, str], fake: FakeAnthropic, **credential: str) -> dict[str, str]:
+    """The CLI's environment for a run against the fake Messages API, on a task queue of
+    its own (served only by the run's in-process worker, which sees the fake)."""
+    return {**env, "ANTHROPIC_BASE_URL": fake.base_url, **credential,
+            "TENURE_TASK_QUEUE": f"fake-{uuid.uuid4().hex[:8]}"}
+
+
 @pytest.fixture
 def env(dev_server: DevServer, task_queue: str, tmp_path: Path) -> dict[str, str]:
     return cli_env(dev_server, task_queue, tmp_path)
@@ -73,8 +80,7 @@ async def test_each_retry_is_one_line_on_the_terminal(
         FakeAnthropic.error(529, "overloaded_error", "Overloaded", {"retry-after": "0.5"}),
         FakeAnthropic.stream(["Made it."]),
     )
-    env = {**env, "ANTHROPIC_BASE_URL": fake.base_url, "ANTHROPIC_API_KEY": "test-key",
-           "TENURE_TASK_QUEUE": f"retries-{uuid.uuid4().hex[:8]}"}
+    env = on_fake(env, fake, ANTHROPIC_API_KEY="test-key")
     result = await tenure(env, "run", "--model", "claude-sonnet-4-6", "--workspace",
                           str(tmp_path), "hi")
     assert result.code == 0, result
@@ -144,8 +150,7 @@ async def test_a_deprecated_model_is_named_once_at_the_start(
     env: dict[str, str], tmp_path: Path, fake: FakeAnthropic
 ) -> None:
     fake.add(FakeAnthropic.stream(["Still here."]))
-    env = {**env, "ANTHROPIC_BASE_URL": fake.base_url, "ANTHROPIC_API_KEY": "test-key",
-           "TENURE_TASK_QUEUE": f"old-{uuid.uuid4().hex[:8]}"}
+    env = on_fake(env, fake, ANTHROPIC_API_KEY="test-key")
     result = await tenure(env, "run", "--model", "claude-sonnet-4-5", "--workspace",
                           str(tmp_path), "hi")
     assert result.code == 0, result
@@ -188,8 +193,7 @@ async def test_an_auth_token_is_a_key_too(
 ) -> None:
     """`tenure dev` counts ANTHROPIC_AUTH_TOKEN as a key; so does `tenure run`."""
     fake.add(FakeAnthropic.stream(["Token taken."]))
-    env = {**env, "ANTHROPIC_BASE_URL": fake.base_url, "ANTHROPIC_AUTH_TOKEN": "token",
-           "TENURE_TASK_QUEUE": f"token-{uuid.uuid4().hex[:8]}"}
+    env = on_fake(env, fake, ANTHROPIC_AUTH_TOKEN="token")
     env.pop("ANTHROPIC_API_KEY", None)
     result = await tenure(env, "run", "--model", "claude-sonnet-4-6", "--workspace",
                           str(tmp_path), "hi")
