@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +165,7 @@ def start_dev_server(
     log_file: Path | None = None,
     startup_timeout: float = 30.0,
     die_with_parent: bool = False,
+    dynamic_config: Sequence[str] = (),
 ) -> DevServer:
     """Start the dev server with tenure's settings and wait until it accepts connections.
 
@@ -172,6 +173,8 @@ def start_dev_server(
     `db_path` (default: the user's data directory), locked against a second server.
     `ui_port=None` turns the web UI off. `die_with_parent` ends the server with the
     process that starts it (from its main thread), however that process ends.
+    `dynamic_config` adds server settings (`KEY=VALUE`), e.g. a lower
+    `limit.historyCount.suggestContinueAsNew` to see sessions continue as new sooner.
     """
     cmd = [
         temporal_binary(), "server", "start-dev",
@@ -180,6 +183,8 @@ def start_dev_server(
         "--dynamic-config-value", FAST_DYNAMIC_CONFIG,
         "--log-level", "warn",
     ]
+    for value in dynamic_config:
+        cmd += ["--dynamic-config-value", value]
     if ui_port is None:
         cmd.append("--headless")
     else:

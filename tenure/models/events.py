@@ -145,6 +145,27 @@ class SessionEnded(_Event):
     outcome: SessionOutcome
 
 
+class Continued(_Event):
+    """The session goes on in a new run of its workflow (continue-as-new): same id,
+    same stream offsets, a fresh history. Published first thing by the new run."""
+
+    type: Literal["continued"] = "continued"
+    run_id: str
+    """The new run's id."""
+
+
+class Compacted(_Event):
+    """The conversation was compacted: the model now sees a summary in place of
+    `replaced_messages` older messages (people can still read them all)."""
+
+    type: Literal["compaction"] = "compaction"
+    before_tokens: int
+    """Input tokens of the last model call before the compaction."""
+    after_tokens: int
+    """Input tokens of the summary and the messages kept, as estimated."""
+    replaced_messages: int
+
+
 class TextDelta(BaseModel):
     """Model text as it streams (topic `deltas`)."""
 
@@ -200,6 +221,8 @@ SessionEvent = Annotated[
     | ErrorReported
     | TurnEnded
     | SessionEnded
+    | Continued
+    | Compacted
     | TextDelta
     | ThinkingDelta
     | ModelRetry
@@ -210,6 +233,8 @@ session_event: TypeAdapter[SessionEvent] = TypeAdapter(SessionEvent)
 
 __all__ = [
     "DELTAS_TOPIC",
+    "Compacted",
+    "Continued",
     "EVENTS_TOPIC",
     "ErrorReported",
     "FilePresented",

@@ -18,6 +18,7 @@ from temporalio.contrib.workflow_streams import PublishInput
 from temporalio.exceptions import ApplicationError
 
 from tenure.models import SessionConfig
+from tenure.models.carry import SessionCarry
 from tenure.models.events import (
     DELTAS_TOPIC,
     ModelError,
@@ -50,22 +51,37 @@ def shorten(text: str, limit: int = REASON_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def session_config(args: Sequence[Any]) -> SessionConfig:
-    """The workflow input as a SessionConfig. A problem is a non-retryable
-    ApplicationError, which fails the workflow at once with a readable message (never a
-    workflow task that fails and retries forever)."""
-    if len(args) != 1 or args[0] is None:
+def session_input(args: Sequence[Any]) -> tuple[SessionConfig, SessionCarry | None]:
+    """The workflow input: a SessionConfig, and for a run that continues a session, what
+    the previous run handed over. A problem is a non-retryable ApplicationError, which
+    fails the workflow at once with a readable message (never a workflow task that fails
+    and retries forever)."""
+    given = [a for a in args if a is not None]
+    if not args or args[0] is None or len(args) > 2:
         raise ApplicationError(
             f"Invalid SessionConfig: expected one SessionConfig object as the workflow "
-            f"input, got {len([a for a in args if a is not None])} inputs",
+            f"input, got {len(given)} inputs",
             type="InvalidSessionConfig",
             non_retryable=True,
         )
     try:
-        return SessionConfig.model_validate(args[0])
+        config = SessionConfig.model_validate(args[0])
     except ValidationError as e:
         raise ApplicationError(
             f"Invalid SessionConfig: {validation_problems(e)}",
+            type="InvalidSessionConfig",
+            non_retryable=True,
+        ) from None
+    if len(args) == 1 or args[1] is None:
+        return config, None
+    try:
+        return config, SessionCarry.model_validate(args[1])
+    except ValidationError as e:
+        raise ApplicationError(
+            f"Invalid SessionConfig: expected one SessionConfig object as the workflow "
+            f"input, got 2 inputs (a second is only what a session hands to its next run "
+            f"when it continues as new, and this one is not: "
+            f"{shorten(validation_problems(e), 200)})",
             type="InvalidSessionConfig",
             non_retryable=True,
         ) from None

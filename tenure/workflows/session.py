@@ -8,10 +8,11 @@ enqueue; the main loop runs the turns.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
@@ -62,8 +63,10 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
+from tenure.models.carry import SessionCarry, TurnProgress
 from tenure.models.events import (
     EVENTS_TOPIC,
+    Continued,
     ErrorReported,
     FilePresented,
     MessageAdded,
@@ -114,6 +117,17 @@ is not lost."""
 COARSE_INDEX = "index-state-per-turn"
 CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
+HAND_OVER = "continue-as-new"
+HAND_OVER_EVENTS = 8_000
+HAND_OVER_BYTES = 8 * 1024 * 1024
+"""A run hands over to a new one when Temporal suggests it, or at the latest when its
+history reaches this size (checked before each model call and while waiting): well
+before the 10,240-event warning and the 51,200-event and 50 MB limits that would end
+the session."""
+STREAM_TAIL_ITEMS = 2_000
+STREAM_TAIL_BYTES = 4 * 1024 * 1024
+"""The event stream keeps at most this tail in memory (trimmed after each tool batch
+and at a handover)."""
 MAX_REJECTED_SIGNALS = 20
 CLOSE_HOST_WAIT = timedelta(seconds=3)
 FOLLOWER_GAP = timedelta(seconds=10)
@@ -121,6 +135,10 @@ FOLLOWER_GAP = timedelta(seconds=10)
 between two polls); model output is streamed to the stream only while one does."""
 PREVIEW_CHARS = 200
 T = TypeVar("T")
+
+
+class _HandOver(Exception):
+    """The run's history is long: the session continues as new from here."""
 
 
 class _SessionFailed(Exception):
@@ -163,34 +181,44 @@ class AgentSession:
         # The input is taken as plain JSON and validated in run(), so that a config that
         # does not fit fails the workflow with a readable message instead of failing its
         # first workflow task over and over.
+        carry: SessionCarry | None = None
         try:
-            self._config = inbound.session_config([config, *extra])
+            self._config, carry = inbound.session_input([config, *extra])
             self._invalid: ApplicationError | None = None
         except ApplicationError as e:
             self._config = SessionConfig.model_construct(model="")
             self._invalid = e
-        self._title = self._config.display_title()
+        self._carried = carry
+        """What the previous run handed over, when this run continues a session."""
+        self._title = carry.title if carry else self._config.display_title()
         """Worked out once: the first prompt may be long, and status asks for it often."""
-        self._messages: list[Message] = []
-        self._inbox: list[str] = []
-        self._state = SessionState(kind="processing")
-        self._turn = 0
-        self._usage = Usage()
-        self._pending: dict[str, PendingPermission] = {}
+        self._messages: list[Message] = carry.messages if carry else []
+        self._inbox: list[str] = carry.inbox if carry else []
+        self._state = carry.state if carry else SessionState(kind="processing")
+        self._turn = carry.turn if carry else 0
+        self._usage = carry.usage if carry else Usage()
+        self._progress: TurnProgress | None = carry.progress if carry else None
+        """How far the answer to the current user message has come."""
+        waiting = self._progress.waiting if self._progress else None
+        self._pending: dict[str, PendingPermission] = (
+            {waiting.request_id: waiting} if isinstance(waiting, PendingPermission) else {}
+        )
         self._decisions: dict[str, PermissionResponse] = {}
-        self._questions: dict[str, PendingQuestion] = {}
+        self._questions: dict[str, PendingQuestion] = (
+            {waiting.request_id: waiting} if isinstance(waiting, PendingQuestion) else {}
+        )
         self._answers: dict[str, UserAnswer] = {}
-        self._todos: list[Todo] = []
-        self._presented: list[PresentedFile] = []
-        self._session_rules: list[str] = []
-        self._rejected: list[RejectedSignal] = []
-        self._error: str | None = None
-        self._interrupted = False
+        self._todos: list[Todo] = carry.todos if carry else []
+        self._presented: list[PresentedFile] = carry.presented if carry else []
+        self._session_rules: list[str] = carry.session_rules if carry else []
+        self._rejected: list[RejectedSignal] = carry.rejected if carry else []
+        self._error: str | None = carry.error if carry else None
+        self._interrupted = carry.interrupted if carry else False
         self._ending = False
-        self._setup: SessionSetup | None = None
-        self._hook_context: list[str] = []
+        self._setup: SessionSetup | None = carry.setup if carry else None
+        self._hook_context: list[str] = carry.hook_context if carry else []
         """Context from hooks, added to the next user message the model sees."""
-        self._stream = WorkflowStream()
+        self._stream = WorkflowStream(carry.stream if carry else None)
         self._events = self._stream.topic(EVENTS_TOPIC)
         # Publishes from outside (model deltas) go through on_signal, which checks them;
         # polls go through _on_stream_poll, which notes that someone follows the session.
@@ -198,14 +226,18 @@ class AgentSession:
         workflow.set_update_handler(
             STREAM_POLL, self._on_stream_poll, validator=self._stream._validate_poll  # noqa: SLF001
         )
+        self._stream_sizes: deque[int] = deque()
+        self._stream_bytes = 0
+        """Sizes of the events the stream holds in memory, oldest first."""
         self._polls = 0
         self._last_poll: datetime | None = None
         self._retry: ModelRetryStatus | None = None
         self._coarse_index = True
         self._check_input = self._fail_on_error = True
+        self._may_hand_over = True
         """Which gated changes this run has (see run())."""
-        self._indexed_state: str | None = None
-        self._indexed_turns: int | None = None
+        self._indexed_state: str | None = carry.indexed_state if carry else None
+        self._indexed_turns: int | None = carry.indexed_turns if carry else None
         """What the search attributes say now."""
 
     # ---- the loop ---------------------------------------------------------------------
@@ -220,7 +252,10 @@ class AgentSession:
         if self._invalid:
             self._record_error(self._invalid.message)
             raise self._invalid
-        outcome = await self._run_session(self._config)
+        try:
+            outcome = await self._run_session(self._config)
+        except _HandOver:
+            await self._hand_over()
         self._publish(SessionEnded, outcome=outcome)
         # Release the stream's subscribers with the last events before the run closes.
         self._stream.detach_pollers()
@@ -235,31 +270,41 @@ class AgentSession:
         return outcome
 
     async def _run_session(self, config: SessionConfig) -> SessionOutcome:
-        try:
-            self._setup = await self._prepare()
-        except ActivityError as e:
-            return self._fail(f"The session could not start: {_failure_message(e)}")
-        self._index_session()
-        self._publish(
-            SessionStarted,
-            model=config.model,
-            title=self._title,
-            mode=config.mode,
-            workspace=self._workspace,
-        )
-        if config.prompt:
-            self._inbox.append(config.prompt)
-        if started := await self._hook("SessionStart"):
-            self._hook_context += started.additional_context
+        if self._carried:
+            self._publish(Continued, run_id=workflow.info().run_id)
+            self._set_state(self._state)  # the web UI's current details, for this run
+        else:
+            try:
+                self._setup = await self._prepare()
+            except ActivityError as e:
+                return self._fail(f"The session could not start: {_failure_message(e)}")
+            self._index_session()
+            self._publish(
+                SessionStarted,
+                model=config.model,
+                title=self._title,
+                mode=config.mode,
+                workspace=self._workspace,
+            )
+            if config.prompt:
+                self._inbox.append(config.prompt)
+            if started := await self._hook("SessionStart"):
+                self._hook_context += started.additional_context
 
         stop_reason: StopReason = "end_turn"
         while True:
-            if self._error is None:
-                self._set_state(SessionState(kind="idle"))
-            await workflow.wait_condition(lambda: bool(self._inbox) or self._ending)
-            if self._ending:
-                stop_reason = "ended"
-                break
+            if self._progress is None:
+                if self._error is None:
+                    self._set_state(SessionState(kind="idle"))
+                await workflow.wait_condition(
+                    lambda: bool(self._inbox) or self._ending or self._hand_over_due()
+                )
+                if self._ending:
+                    stop_reason = "ended"
+                    break
+                self._hand_over_if_due()
+                if not self._inbox:
+                    continue
             try:
                 stop_reason = await self._run_turns()
             except _SessionFailed as e:
@@ -277,6 +322,78 @@ class AgentSession:
         await self._close()
         self._set_state(SessionState(kind="done"))
         return self._outcome(stop_reason)
+
+    # ---- continuing as new ----------------------------------------------------------------
+
+    def _hand_over_due(self) -> bool:
+        """Whether this run's history is long enough to go on in a new run: Temporal
+        suggests it, or it nears the limits that would end the session."""
+        if not self._may_hand_over:
+            return False
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= HAND_OVER_EVENTS
+            or info.get_current_history_size() >= HAND_OVER_BYTES
+        )
+
+    def _hand_over_if_due(self) -> None:
+        """Continue as new here if it is due (a point with no activity in flight).
+        A run that started before sessions could continue as new replays as it ran."""
+        if self._hand_over_due():
+            if workflow.patched(HAND_OVER):
+                raise _HandOver
+            self._may_hand_over = True
+
+    async def _hand_over(self) -> NoReturn:
+        """Continue as new with everything the session holds; the event stream keeps a
+        tail of recent events and its offsets, so its followers go on seamlessly."""
+        self._trim_stream()
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._setup is not None  # a session hands over only once it has started
+        carry = SessionCarry(
+            runs=(self._carried.runs if self._carried else 0) + 1,
+            title=self._title,
+            turn=self._turn,
+            usage=self._usage,
+            messages=self._messages,
+            inbox=self._inbox,
+            hook_context=self._hook_context,
+            todos=self._todos,
+            presented=self._presented,
+            session_rules=self._session_rules,
+            rejected=self._rejected,
+            state=self._state,
+            error=self._error,
+            setup=self._setup,
+            stream=self._stream.get_state(),
+            progress=self._progress,
+            interrupted=self._interrupted,
+            indexed_state=self._indexed_state,
+            indexed_turns=self._indexed_turns,
+        )
+        config = self._config.model_copy(update={"prompt": None})
+        workflow.logger.info("Continuing as new after %d turns", self._turn)
+        workflow.continue_as_new(args=[config.model_dump(mode="json"), carry])
+
+    def _trim_stream(self) -> None:
+        """Keep only a tail of the event stream in memory: at most STREAM_TAIL_ITEMS
+        events and about STREAM_TAIL_BYTES (a follower further behind reads the
+        transcript instead). Sizes are measured once per event, as they come."""
+        log = self._stream._log  # noqa: SLF001 - the stream has no public size
+        for item in log[len(self._stream_sizes):]:
+            size = item.data.ByteSize()
+            self._stream_sizes.append(size)
+            self._stream_bytes += size
+        drop = 0
+        while len(self._stream_sizes) > 1 and (
+            len(self._stream_sizes) > STREAM_TAIL_ITEMS or self._stream_bytes > STREAM_TAIL_BYTES
+        ):
+            self._stream_bytes -= self._stream_sizes.popleft()
+            drop += 1
+        if drop:
+            self._stream.truncate(self._stream._base_offset + drop)  # noqa: SLF001
 
     async def _prepare(self) -> SessionSetup:
         """Ask a worker to check the session's workspace, tools and rules; that worker
@@ -333,50 +450,73 @@ class AgentSession:
 
     async def _run_turns(self) -> StopReason:
         """Answer the queued user messages: model calls and tool batches until the model
-        stops asking for tools, max_turns is reached, or a person interrupts."""
-        self._interrupted = False
-        self._error = None
-        prompts = await self._submit_prompts()
-        if not prompts:
-            return "end_turn"
-        self._add_user_content(prompts, "user")
-        for _ in range(self._config.max_turns):
-            self._turn += 1
-            self._publish(TurnStarted)
-            self._set_state(SessionState(kind="processing"))
-            response = await self._call_model()
-            if response is None:
-                self._publish(TurnEnded, stop_reason="interrupted")
-                return "interrupted"
-            self._messages.append(response.message)
-            self._publish(
-                MessageAdded,
-                kind="assistant",
-                index=len(self._messages) - 1,
-                content=response.message.content,
-            )
-            self._usage += response.usage
-            self._publish(UsageReported, usage=response.usage, total=self._usage)
-            if answered := await self._hook(
-                "PostAssistantResponse", assistant_text=response.message.text
-            ):
-                self._hook_context += answered.additional_context
-            tool_uses = response.message.tool_uses
-            if not tool_uses:
-                self._publish(TurnEnded, stop_reason=response.stop_reason or "end_turn")
-                return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
-            results: list[ContentBlock] = []
-            for use in tool_uses:
-                results.append(await self._run_tool(use))
+        stops asking for tools, max_turns is reached, or a person interrupts. A run that
+        continues a session goes on where the previous one handed over."""
+        if self._progress is None:
+            self._interrupted = False
+            self._error = None
+            prompts = await self._submit_prompts()
+            if not prompts:
+                return "end_turn"
+            self._add_user_content(prompts, "user")
+            self._progress = TurnProgress()
+        try:
+            stop_reason = await self._go_on(self._progress)
+        except _HandOver:
+            raise
+        except BaseException:
+            self._progress = None
+            raise
+        self._progress = None
+        return stop_reason
+
+    async def _go_on(self, progress: TurnProgress) -> StopReason:
+        while True:
+            if not progress.tool_uses:
+                if progress.steps >= self._config.max_turns:
+                    workflow.logger.info(
+                        "Stopped after %d model calls (max_turns)", self._config.max_turns
+                    )
+                    return "max_turns"
+                self._hand_over_if_due()
+                progress.steps += 1
+                self._turn += 1
+                self._publish(TurnStarted)
+                self._set_state(SessionState(kind="processing"))
+                response = await self._call_model()
+                if response is None:
+                    self._publish(TurnEnded, stop_reason="interrupted")
+                    return "interrupted"
+                self._messages.append(response.message)
+                self._publish(
+                    MessageAdded,
+                    kind="assistant",
+                    index=len(self._messages) - 1,
+                    content=response.message.content,
+                )
+                self._usage += response.usage
+                self._publish(UsageReported, usage=response.usage, total=self._usage)
+                if answered := await self._hook(
+                    "PostAssistantResponse", assistant_text=response.message.text
+                ):
+                    self._hook_context += answered.additional_context
+                tool_uses = response.message.tool_uses
+                if not tool_uses:
+                    self._publish(TurnEnded, stop_reason=response.stop_reason or "end_turn")
+                    return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
+                progress.tool_uses, progress.results = tool_uses, []
+            while len(progress.results) < len(progress.tool_uses):
+                use = progress.tool_uses[len(progress.results)]
+                progress.results.append(await self._run_tool(use, progress))
+            results, progress.tool_uses, progress.results = progress.results, [], []
             self._add_user_content(results, "tool_result")
             # Messages that arrived during the batch steer the next model call.
             self._add_user_content(await self._submit_prompts(), "user")
+            self._trim_stream()
             if self._interrupted or self._ending:
                 self._publish(TurnEnded, stop_reason="interrupted")
                 return "interrupted"
             self._publish(TurnEnded, stop_reason="tool_use")
-        workflow.logger.info("Stopped after %d model calls (max_turns)", self._config.max_turns)
-        return "max_turns"
 
     async def _submit_prompts(self) -> list[ContentBlock]:
         """The queued user messages as content blocks, each through the UserPromptSubmit
@@ -469,15 +609,16 @@ class AgentSession:
 
     # ---- tools --------------------------------------------------------------------------
 
-    async def _run_tool(self, use: ToolUseBlock) -> ToolResultBlock:
-        self._publish(
-            ToolStarted,
-            tool_use_id=use.id,
-            tool_name=use.name,
-            input=use.input,
-            summary=use.summary(),
-        )
-        result = await self._permit_and_run(use)
+    async def _run_tool(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
+        if progress.waiting is None:  # (else a previous run started it and handed over)
+            self._publish(
+                ToolStarted,
+                tool_use_id=use.id,
+                tool_name=use.name,
+                input=use.input,
+                summary=use.summary(),
+            )
+        result = await self._permit_and_run(use, progress)
         self._publish(
             ToolEnded,
             tool_use_id=use.id,
@@ -487,7 +628,7 @@ class AgentSession:
         )
         return result
 
-    async def _permit_and_run(self, use: ToolUseBlock) -> ToolResultBlock:
+    async def _permit_and_run(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
         """Hooks, then the permission decision (asking a person if need be), then the
         tool itself, then the hooks that see its result."""
         if self._interrupted or self._ending:
@@ -495,44 +636,17 @@ class AgentSession:
         kind = self._tool_kinds().get(use.name)
         if kind is None:
             return self._tool_result(use, f"Tool {use.name!r} is not available in this session.", True)
-        hook = await self._hook(
-            "PreToolUse", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
-        )
-        if hook and hook.decision == "deny":
-            return self._tool_result(use, f"Blocked by a hook: {hook.reason or 'no reason given'}", True)
-        if hook and hook.updated_input is not None:
-            use = use.model_copy(update={"input": hook.updated_input})
-        decision = decide(
-            tool_name=use.name,
-            tool_input=use.input,
-            kind=kind,
-            mode=self._config.permission_mode,
-            rules=self._rules(),
-            workspace=self._workspace,
-        )
-        if hook and hook.decision and decision.verdict != "deny":
-            # A hook may ask or allow, but never overrides a deny.
-            decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
-        if decision.verdict == "deny":
-            return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
-        if decision.verdict == "ask":
-            if self._check_input and (problem := await self._input_problem(use)):
-                return self._tool_result(use, problem, True)
-            response = await self._ask_permission(use, decision.reason)
-            if response is None:
-                return self._tool_result(use, "Interrupted by the user while awaiting approval.", True)
-            if response.decision == "deny":
-                why = f": {response.reason}" if response.reason else "."
-                return self._tool_result(use, f"The user denied this {use.name} call{why}", True)
-            if response.scope == "session":
-                self._session_rules.append(session_rule(use.name, use.input))
+        permitted = await self._permit(use, kind, progress)
+        if isinstance(permitted, ToolResultBlock):
+            return permitted
+        use = permitted
         if use.name == "TodoWrite":
             result = self._write_todos(use)
         elif use.name == "AskUserQuestion":
-            result = await self._ask_user(use)
+            result = await self._ask_user(use, progress)
         else:
             result = await self._execute_tool(use, kind)
-        context = hook.additional_context if hook else []
+        context, progress.context = progress.context, []
         if after := await self._hook(
             "PostToolUseFailure" if result.is_error else "PostToolUse",
             tool_name=use.name,
@@ -547,6 +661,77 @@ class AgentSession:
             result.content = "\n\n".join([result.content, *context])
         return result
 
+    async def _permit(
+        self, use: ToolUseBlock, kind: ToolKind, progress: TurnProgress
+    ) -> ToolUseBlock | ToolResultBlock:
+        """The call to run (its input as the hooks left it), or the result that refuses
+        it. A call whose approval a previous run was waiting for waits for that."""
+        waiting = progress.waiting
+        if isinstance(waiting, PendingQuestion):
+            return use  # permitted before the handover; the question still waits
+        if isinstance(waiting, PendingPermission):
+            return await self._approved(use.model_copy(update={"input": waiting.input}), waiting, progress)
+        hook = await self._hook(
+            "PreToolUse", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
+        )
+        if hook and hook.decision == "deny":
+            return self._tool_result(use, f"Blocked by a hook: {hook.reason or 'no reason given'}", True)
+        if hook and hook.updated_input is not None:
+            use = use.model_copy(update={"input": hook.updated_input})
+        progress.context = hook.additional_context if hook else []
+        decision = decide(
+            tool_name=use.name,
+            tool_input=use.input,
+            kind=kind,
+            mode=self._config.permission_mode,
+            rules=self._rules(),
+            workspace=self._workspace,
+        )
+        if hook and hook.decision and decision.verdict != "deny":
+            # A hook may ask or allow, but never overrides a deny.
+            decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
+        if decision.verdict == "deny":
+            return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
+        if decision.verdict == "allow":
+            return use
+        if self._check_input and (problem := await self._input_problem(use)):
+            return self._tool_result(use, problem, True)
+        return await self._approved(use, self._ask_permission(use, decision.reason), progress)
+
+    async def _approved(
+        self, use: ToolUseBlock, pending: PendingPermission, progress: TurnProgress
+    ) -> ToolUseBlock | ToolResultBlock:
+        """Wait for a person's decision on `pending`: the call, or why it does not run."""
+        progress.waiting = pending
+        await self._wait_for_person(lambda: pending.request_id in self._decisions)
+        progress.waiting = None
+        del self._pending[pending.request_id]
+        response = self._decisions.pop(pending.request_id, None)
+        self._publish(
+            PermissionResolved,
+            request_id=pending.request_id,
+            **(response.model_dump(exclude={"request_id"}) if response else {"decision": "interrupted"}),
+        )
+        if response is None:
+            return self._tool_result(use, "Interrupted by the user while awaiting approval.", True)
+        if response.decision == "deny":
+            why = f": {response.reason}" if response.reason else "."
+            return self._tool_result(use, f"The user denied this {use.name} call{why}", True)
+        if response.scope == "session":
+            self._session_rules.append(session_rule(use.name, use.input))
+        return use
+
+    async def _wait_for_person(self, answered: Callable[[], bool]) -> None:
+        """Wait until `answered()`, an interrupt or the end; the session continues as new
+        meanwhile if its history grows long (a person may take days to answer)."""
+        while True:
+            await workflow.wait_condition(
+                lambda: answered() or self._interrupted or self._ending or self._hand_over_due()
+            )
+            if answered() or self._interrupted or self._ending:
+                return
+            self._hand_over_if_due()
+
     # ---- tools the workflow handles itself ----------------------------------------------
 
     def _write_todos(self, use: ToolUseBlock) -> ToolResultBlock:
@@ -558,20 +743,25 @@ class AgentSession:
             use, "Todos updated. Keep them current as you work through the tasks.", False
         )
 
-    async def _ask_user(self, use: ToolUseBlock) -> ToolResultBlock:
+    async def _ask_user(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
         try:
             questions = AskUserQuestionInput.model_validate(use.input).questions
         except ValidationError as e:
             return self._tool_result(use, f"Invalid input for AskUserQuestion: {validation_problems(e)}", True)
-        request_id = str(workflow.uuid4())
-        self._questions[request_id] = PendingQuestion(
-            request_id=request_id, tool_use_id=use.id, questions=questions
-        )
-        self._publish(QuestionAsked, request_id=request_id, tool_use_id=use.id, questions=questions)
-        self._set_state(SessionState(kind="waiting_for_user_input", request_id=request_id))
-        await workflow.wait_condition(
-            lambda: request_id in self._answers or self._interrupted or self._ending
-        )
+        pending = progress.waiting
+        if not isinstance(pending, PendingQuestion):
+            pending = PendingQuestion(
+                request_id=str(workflow.uuid4()), tool_use_id=use.id, questions=questions
+            )
+            self._questions[pending.request_id] = pending
+            self._publish(QuestionAsked, **pending.model_dump())
+            self._set_state(
+                SessionState(kind="waiting_for_user_input", request_id=pending.request_id)
+            )
+        request_id = pending.request_id
+        progress.waiting = pending
+        await self._wait_for_person(lambda: request_id in self._answers)
+        progress.waiting = None
         del self._questions[request_id]
         answer = self._answers.pop(request_id, None)
         self._publish(
@@ -584,36 +774,27 @@ class AgentSession:
         ]
         return self._tool_result(use, "The user answered:\n" + "\n".join(lines), False)
 
-    async def _ask_permission(self, use: ToolUseBlock, reason: str) -> PermissionResponse | None:
-        request_id = str(workflow.uuid4())
+    def _ask_permission(self, use: ToolUseBlock, reason: str) -> PendingPermission:
+        """Ask a person whether `use` may run (the request waits in status and on the
+        event stream)."""
         pending = PendingPermission(
-            request_id=request_id,
+            request_id=str(workflow.uuid4()),
             tool_name=use.name,
             tool_use_id=use.id,
             input=use.input,
             reason=reason,
         )
-        self._pending[request_id] = pending
+        self._pending[pending.request_id] = pending
         self._publish(PermissionRequested, **pending.model_dump())
         self._set_state(
             SessionState(
                 kind="waiting_for_permission",
-                request_id=request_id,
+                request_id=pending.request_id,
                 tool_name=use.name,
                 tool_use_id=use.id,
             )
         )
-        await workflow.wait_condition(
-            lambda: request_id in self._decisions or self._interrupted or self._ending
-        )
-        del self._pending[request_id]
-        response = self._decisions.pop(request_id, None)
-        self._publish(
-            PermissionResolved,
-            request_id=request_id,
-            **(response.model_dump(exclude={"request_id"}) if response else {"decision": "interrupted"}),
-        )
-        return response
+        return pending
 
     async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
         self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))

@@ -1,0 +1,184 @@
+"""Sessions continue as new when their history grows long, and lose nothing doing so.
+
+These tests run their own dev server, which suggests continue-as-new after 150 history
+events (the stock server suggests it at 4 K events, about 170 turns), so that a session
+crosses several runs in a few dozen turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ScriptWriter, text, tool_use, wait_for
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from tenure import AgentClient, SessionConfig, SessionHandle
+from tenure.devserver import DevServer, free_port, start_dev_server
+from tenure.models.events import Continued, PermissionRequested, SessionEnded, SessionEvent
+from tenure.workers import build_worker, connect
+
+SUGGEST_AFTER_EVENTS = 150
+
+
+@pytest.fixture(scope="module")
+def short_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    log = tmp_path_factory.mktemp("temporal-can") / "server.log"
+    server = start_dev_server(
+        port=free_port(), ui_port=None, ephemeral=True, log_file=log,
+        dynamic_config=[f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}"],
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def agents(short_history_server: DevServer) -> AsyncIterator[AgentClient]:
+    client = await connect(short_history_server.address)
+    queue = f"can-{uuid.uuid4().hex[:8]}"
+    async with build_worker(client, task_queue=queue):
+        yield AgentClient(client, task_queue=queue)
+
+
+async def runs_of(client: Client, session_id: str) -> list[WorkflowExecutionStatus | None]:
+    return [
+        wf.status
+        async for wf in client.list_workflows(f"WorkflowId = '{session_id}'")
+    ]
+
+
+class Follower:
+    """A subscriber that reads the session's stream from offset 0 to its end."""
+
+    def __init__(self, handle: SessionHandle) -> None:
+        self.offsets: list[int] = []
+        self.events: list[SessionEvent] = []
+        self.task = asyncio.create_task(self._follow(handle))
+
+    async def _follow(self, handle: SessionHandle) -> None:
+        async for item in handle.events(0):
+            self.offsets.append(item.offset)
+            self.events.append(item.event)
+
+    def of_type(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+async def test_a_long_session_continues_as_new_and_loses_nothing(
+    agents: AgentClient, script: ScriptWriter, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "notes.txt").write_text("remember the milk\n")
+    reads = 12
+    turns: list[Any] = [
+        [tool_use("TodoWrite", {"todos": [
+            {"content": "read notes", "status": "in_progress", "activeForm": "Reading notes"}
+        ]})],
+        [text("todos set")],
+    ]
+    for k in range(reads):
+        turns += [[tool_use("Read", {"file_path": "notes.txt"})], [text(f"read {k}")]]
+    turns += [[tool_use("Bash", {"command": "echo approved > approved.txt"})], [text("bash done")]]
+    for k in range(reads):
+        turns += [[tool_use("Read", {"file_path": "notes.txt"})], [text(f"again {k}")]]
+    handle = await agents.start(
+        SessionConfig(
+            model=script(turns), workspace=str(workspace), prompt="start",
+            tools=["Read", "Bash", "TodoWrite"],
+        )
+    )
+    follower = Follower(handle)
+    idle_after = 1
+
+    async def say(message: str) -> None:
+        nonlocal idle_after
+        await handle.send(message)
+        idle_after += 2
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == idle_after, 60)
+
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2, 60)
+    idle_after = 2
+    for k in range(reads):
+        await say(f"read {k}")
+
+    # An approval that waits across a boundary: signals that change nothing grow the
+    # history until the run hands over, then the approval resolves in the new run.
+    await handle.send("run bash")
+    status = await wait_for(handle, lambda s: bool(s.pending_permissions), 60)
+    request_id = status.pending_permissions[0].request_id
+    continued_before = len(follower.of_type(Continued))
+    for i in range(SUGGEST_AFTER_EVENTS // 3):
+        await handle.workflow.signal("no_such_signal", {"i": i})
+    for _ in range(300):
+        if len(follower.of_type(Continued)) > continued_before:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the session did not continue as new while waiting")
+    status = await handle.status()
+    assert [p.request_id for p in status.pending_permissions] == [request_id]
+    assert status.state.kind == "waiting_for_permission"
+    await handle.approve(request_id)
+    idle_after += 2
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == idle_after, 60)
+    assert (workspace / "approved.txt").read_text() == "approved\n"
+
+    for k in range(reads):
+        await say(f"again {k}")
+    await handle.end()
+    outcome = await handle.result()
+    await asyncio.wait_for(follower.task, 30)
+
+    runs = await runs_of(agents.client, handle.id)
+    assert len(runs) >= 3, runs
+    assert runs.count(WorkflowExecutionStatus.CONTINUED_AS_NEW) == len(runs) - 1
+    continued = follower.of_type(Continued)
+    assert len(continued) == len(runs) - 1
+    # Every event once, in order, no gap: offsets keep counting across runs.
+    assert follower.offsets == list(range(len(follower.offsets)))
+    assert isinstance(follower.events[-1], SessionEnded)
+    assert len(follower.of_type(PermissionRequested)) == 1
+
+    assert outcome.stop_reason == "ended"
+    assert outcome.turns == idle_after == 2 + 2 * reads + 2 + 2 * reads
+    assert outcome.usage.input_tokens == 10 * outcome.turns
+    status = await handle.status()
+    assert [t.content for t in status.todos] == ["read notes"]
+    assert status.turn == outcome.turns
+    assert len(status.rejected_signals) == 20
+    transcript = await handle.transcript()
+    texts = [m.text for m in transcript.messages if m.role == "assistant" and m.text]
+    assert texts == ["todos set", *[f"read {k}" for k in range(reads)], "bash done",
+                     *[f"again {k}" for k in range(reads)]]
+    assert transcript.total == len(transcript.messages) == 2 * outcome.turns
+
+
+async def test_an_autonomous_run_hands_over_between_model_calls(
+    agents: AgentClient, script: ScriptWriter, tmp_path: Path
+) -> None:
+    """One user message answered by 40 model calls crosses runs in the middle of its
+    answer; `max_turns` still counts every call of it."""
+    (tmp_path / "notes.txt").write_text("x\n")
+    calls = 40
+    turns: list[Any] = [[tool_use("Read", {"file_path": "notes.txt"})] for _ in range(calls)]
+    turns.append([text("all read")])
+    handle = await agents.start(SessionConfig(
+        model=script(turns), workspace=str(tmp_path), prompt="read", mode="autonomous",
+        max_turns=calls + 1,
+    ))
+    outcome = await handle.result()
+    assert (outcome.stop_reason, outcome.text, outcome.turns) == ("end_turn", "all read", calls + 1)
+    assert len(await runs_of(agents.client, handle.id)) >= 3
+
+    short = await agents.start(SessionConfig(
+        model=script(turns), workspace=str(tmp_path), prompt="read", mode="autonomous",
+        max_turns=calls - 5,
+    ))
+    outcome = await short.result()
+    assert (outcome.stop_reason, outcome.turns) == ("max_turns", calls - 5)
+    assert len(await runs_of(agents.client, short.id)) >= 3
