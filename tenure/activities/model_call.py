@@ -11,7 +11,7 @@ from tenure.activities.deltas import DeltaPublisher, publishing_deltas
 from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
-from tenure.models import ModelCallInput, ModelRequest, ModelResponse
+from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
 from tenure.models.events import ModelError
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
@@ -20,6 +20,16 @@ FIRST_RETRY = 1.0
 """Seconds before the second attempt; each later wait doubles, up to MAX_RETRY_WAIT."""
 MAX_RETRY_WAIT = 30.0
 MESSAGE_CHARS = 300
+
+
+def with_user_text(messages: list[Message], text: str) -> list[Message]:
+    """The conversation with `text` as the last user message's last block (or as a new
+    user message after a model reply), leaving the cached list as it was."""
+    block = TextBlock(text=text)
+    if messages and messages[-1].role == "user":
+        last = messages[-1]
+        return [*messages[:-1], Message(role="user", content=[*last.content, block])]
+    return [*messages, Message(role="user", content=[block])]
 
 
 def retry_wait(attempt: int, retry_after: float | None = None) -> float:
@@ -64,8 +74,10 @@ class ModelCallActivity:
     async def _complete(self, call: ModelCallInput, output: DeltaPublisher) -> ModelResponse:
         provider = provider_for(call.model)
         messages = await self.transcripts.messages(
-            call.session_id, call.run_id, call.transcript_length
+            call.session_id, call.run_id, call.transcript_length, call.compactions
         )
+        if call.summary_request is not None:
+            messages = with_user_text(messages, call.summary_request)
         context = await gather_context(
             self.context, ContextRequest(call.session_id, call.workspace, call.turn)
         )
@@ -73,9 +85,13 @@ class ModelCallActivity:
             messages=messages,
             context=context,
             **call.model_dump(
-                exclude={"session_id", "run_id", "transcript_length", "workspace", "stream_output"}
+                exclude={
+                    "session_id", "run_id", "transcript_length", "workspace", "stream_output",
+                    "compactions", "summary_request",
+                }
             ),
             session_id=call.session_id,
+            summary_request=call.summary_request is not None,
         )
         return await provider.complete(request, self.registry.definitions(request.tools), output)
 

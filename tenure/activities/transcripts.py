@@ -20,15 +20,18 @@ instead of hanging the model call."""
 
 class TranscriptCache:
     def __init__(self) -> None:
-        self._sessions: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
+        self._sessions: OrderedDict[tuple[str, str, int], list[Message]] = OrderedDict()
 
-    async def messages(self, session_id: str, run_id: str, length: int) -> list[Message]:
-        """The session's first `length` messages.
+    async def messages(
+        self, session_id: str, run_id: str, length: int, compactions: int = 0
+    ) -> list[Message]:
+        """The session's first `length` messages (after `compactions` compactions: each
+        one rewrites the start of the transcript, so the cached copy is dropped).
 
         Only the new tail is fetched. The last cached message is fetched again because the
         workflow may have added blocks to it (a user message merged after an interrupt).
         """
-        key = (session_id, run_id)
+        key = (session_id, run_id, compactions)
         cached = self._sessions.pop(key, [])
         keep = max(0, min(len(cached), length) - 1)
         handle = activity.client().get_workflow_handle(session_id, run_id=run_id)

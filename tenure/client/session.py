@@ -17,6 +17,7 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError
 
 from tenure.models import (
+    CompactRequest,
     PendingQuestion,
     PermissionResponse,
     SessionOutcome,
@@ -119,6 +120,11 @@ class SessionHandle:
     async def interrupt(self) -> None:
         """Stop the current turn now, keep what was produced, go idle."""
         await self.workflow.signal("interrupt")
+
+    async def compact(self, instructions: str | None = None) -> None:
+        """Compact the conversation now (before the next model call if a turn is at
+        work): the model summarizes it, following `instructions` if given."""
+        await self.workflow.signal("compact", CompactRequest(instructions=instructions))
 
     async def end(self) -> None:
         """Finish the session cleanly."""

@@ -2,6 +2,7 @@
 
 from tenure.models.config import (
     DEFAULT_TOOLS,
+    CompactionConfig,
     PermissionMode,
     PermissionRules,
     SessionConfig,
@@ -39,7 +40,7 @@ from tenure.models.messages import (
     Usage,
 )
 from tenure.models.policy import WorkerPolicy
-from tenure.models.signals import PermissionResponse, UserAnswer, UserMessage
+from tenure.models.signals import CompactRequest, PermissionResponse, UserAnswer, UserMessage
 from tenure.models.state import (
     ModelRetryStatus,
     PendingPermission,
@@ -55,6 +56,7 @@ from tenure.models.state import (
 )
 
 __all__ = [
+    "CompactionConfig",
     "TOOL_EVENTS",
     "HookEvent",
     "HookInput",
@@ -79,6 +81,7 @@ __all__ = [
     "PendingPermission",
     "PermissionMode",
     "PermissionResponse",
+    "CompactRequest",
     "PermissionRules",
     "RejectedSignal",
     "SessionConfig",

@@ -43,6 +43,16 @@ class SessionCarry(BaseModel):
     usage: Usage
     messages: list[Message]
     """The conversation as the model sees it."""
+    summarized: bool = False
+    """The first message is a compaction's summary."""
+    first_index: int = 0
+    """Position of the first verbatim message among all messages ever exchanged."""
+    compactions: int = 0
+    earlier_replies: int = 0
+    """Model replies replaced by summaries."""
+    last_input_tokens: int = 0
+    compact_asked: list[str] | None = None
+    """Instructions of a compaction asked for and not done yet."""
     inbox: list[str]
     hook_context: list[str]
     todos: list[Todo]

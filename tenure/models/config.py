@@ -23,6 +23,19 @@ class PermissionRules(BaseModel):
     deny: list[str] = Field(default_factory=list)
 
 
+class CompactionConfig(BaseModel):
+    """When the conversation is compacted: the model writes a summary that replaces the
+    older messages, and sees it with the most recent turns verbatim."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    auto: bool = True
+    at: float = Field(default=0.8, gt=0, le=1)
+    """Compact when the last model call's input tokens (cache reads and writes included)
+    pass this share of the context window."""
+    context_window: int | None = Field(default=None, ge=1)
+    """Tokens; None = the model's own window (tenure.models.windows)."""
+
+
 class SessionConfig(BaseModel):
     """Everything a session needs; every field but `model` has a default."""
 
@@ -46,6 +59,7 @@ class SessionConfig(BaseModel):
     """Most model calls that one user message may lead to before the run is stopped."""
     max_tokens: int = Field(default=8192, ge=1)
     """Most output tokens per model call."""
+    compaction: CompactionConfig = Field(default_factory=CompactionConfig)
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
 

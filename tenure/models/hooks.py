@@ -16,6 +16,8 @@ HookEvent = Literal[
     "TurnComplete",
     "SessionStart",
     "SessionEnd",
+    "PreCompact",
+    "PostCompact",
 ]
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 
@@ -47,6 +49,12 @@ class HookInput(BaseModel):
     """The user's message (UserPromptSubmit)."""
     assistant_text: str | None = None
     """The model's reply text (PostAssistantResponse)."""
+    trigger: Literal["auto", "manual"] | None = None
+    """What started a compaction (PreCompact, PostCompact)."""
+    custom_instructions: str | None = None
+    """The `compact` signal's instructions (PreCompact)."""
+    summary: str | None = None
+    """The summary the model wrote (PostCompact)."""
 
 
 class HookResult(BaseModel):

@@ -62,6 +62,10 @@ class ModelRequest(BaseModel):
     session_id: str
     context: list[str] = Field(default_factory=list)
     """Fresh context from the worker's injectors; sent after the cached prefix, never stored."""
+    earlier_replies: int = 0
+    """Model replies that compaction replaced with a summary (they are not in `messages`)."""
+    summary_request: bool = False
+    """This call writes a compaction's summary (the last user message asks for it)."""
 
 
 class ModelCallInput(BaseModel):
@@ -78,6 +82,13 @@ class ModelCallInput(BaseModel):
     tools: list[str]
     max_tokens: int
     turn: int
+    compactions: int = 0
+    """Compactions so far: the transcript the activity reads changed at each."""
+    earlier_replies: int = 0
+    """Model replies that compaction replaced with a summary."""
+    summary_request: str | None = None
+    """Set for the call that writes a compaction's summary: the user message that asks
+    for it, sent after the transcript."""
     stream_output: bool = True
     """Publish the model's text as it streams (someone follows the session); retries
     and failures are published either way."""

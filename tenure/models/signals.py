@@ -28,3 +28,11 @@ class UserAnswer(BaseModel):
     request_id: str
     answers: dict[str, str]
     """Question text -> chosen label (or free text)."""
+
+
+class CompactRequest(BaseModel):
+    """Compact the conversation now (`/compact [instructions]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    instructions: str | None = None
+    """What the summary should keep or focus on."""

@@ -5,7 +5,9 @@ It is not a model. `scripted:PATH` names a JSON file holding a list of turns (or
 assistant messages already in it, so a retried call gets the same turn again. A turn is a
 string (one text block), a list of content blocks in Anthropic's shape, or an object
 `{"content": [...], "stop_reason": "...", "usage": {...}, "delay_ms": 0}`; `delay_ms`
-makes the call take that long, as a slow model would.
+makes the call take that long, as a slow model would. Turns the model no longer sees
+after a compaction still count; a compaction's summary request is answered with a list
+of the user's messages, not from the script.
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ class ScriptedProvider:
     async def complete(
         self, request: ModelRequest, tools: list[dict[str, Any]], on_delta: StreamCallback
     ) -> ModelResponse:
+        if request.summary_request:
+            return self._summary(request)
         turns = load_script(self.path)
-        index = sum(1 for m in request.messages if m.role == "assistant")
+        index = request.earlier_replies + sum(1 for m in request.messages if m.role == "assistant")
         if index >= len(turns):
             raise ModelCallError(
                 f"scripted provider: {self.path} has {len(turns)} turns and the conversation "
@@ -97,3 +101,19 @@ class ScriptedProvider:
         message = Message(role="assistant", content=turn.content)
         stop = turn.stop_reason or ("tool_use" if message.tool_uses else "end_turn")
         return ModelResponse(message=message, stop_reason=stop, usage=turn.usage)
+
+    def _summary(self, request: ModelRequest) -> ModelResponse:
+        """A compaction's summary: the user's messages so far, one line each (the script
+        holds the model's replies only)."""
+        asked = [
+            block.text
+            for m in request.messages[:-1]
+            if m.role == "user"
+            for block in m.content
+            if isinstance(block, TextBlock)
+        ]
+        lines = "\n".join(f"- {text.splitlines()[0][:200]}" for text in asked if text.strip())
+        message = Message(
+            role="assistant", content=[TextBlock(text=f"Scripted summary. Asked so far:\n{lines}")]
+        )
+        return ModelResponse(message=message, stop_reason="end_turn", usage=Usage())

@@ -47,7 +47,10 @@ from tenure.terminal.view import IDLE_STATES, SessionView
 
 MESSAGE_PROMPT = "> "
 PERMISSION_PROMPT = "[y] once, [a] for this session, [n] deny: "
-COMMANDS = "/exit leaves (the session goes on), /end ends the session"
+COMMANDS = (
+    "/exit leaves (the session goes on), /end ends the session, "
+    "/compact [instructions] compacts the conversation"
+)
 
 
 class Follower:
@@ -267,6 +270,9 @@ class Follower:
         elif command == "/end":
             self._print(Text("Ending the session…", style="yellow"))
             await self._send(self.handle.end())
+        elif command.split()[0] == "/compact":
+            self._print(Text("Compacting the conversation…", style="yellow"))
+            await self._send(self.handle.compact(command[len("/compact"):].strip() or None))
         else:
             self._print(Text(f"Unknown command {command}: {COMMANDS}.", style="yellow"))
 
@@ -309,6 +315,9 @@ class Follower:
 
 
 def _is_command(line: str) -> bool:
-    """`/exit`, `/end`: one word after a slash (a message may still start with a path)."""
+    """`/exit`, `/end`: one word after a slash (a message may still start with a path);
+    `/compact` may be followed by instructions."""
     word = line.strip()
+    if word.split(maxsplit=1)[:1] == ["/compact"]:
+        return True
     return word.startswith("/") and len(word.split()) == 1 and "/" not in word[1:]

@@ -20,6 +20,7 @@ from tenure.client import LiveOutput
 from tenure.client.client import WAITING_STATES
 from tenure.models import PendingPermission, SessionState, SessionStatus, TextBlock, Usage
 from tenure.models.events import (
+    Compacted,
     ErrorReported,
     FilePresented,
     MessageAdded,
@@ -108,6 +109,10 @@ class SessionView:
             return [Text.assemble(("  ↳ ", "cyan"), event.file.file_path, (about, "dim"))]
         elif isinstance(event, ErrorReported):
             return [Text(event.message, style="yellow" if event.source == "signal" else "red")]
+        elif isinstance(event, Compacted):
+            return [Text(f"(compacted: {event.replaced_messages} messages summarized, "
+                         f"{event.before_tokens:,} → about {event.after_tokens:,} tokens)",
+                         style="dim")]
         elif isinstance(event, ModelError):
             return [Text(f"{event.message}, retrying in {event.retry_in_s:g} s "
                          f"(attempt {event.attempt + 1})", style="dim yellow")]

@@ -28,6 +28,7 @@ from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from tenure.models import (
     AskUserQuestionInput,
+    CompactRequest,
     ContentBlock,
     HookEvent,
     HookInput,
@@ -64,9 +65,17 @@ from tenure.models import (
     UserMessage,
 )
 from tenure.models.carry import SessionCarry, TurnProgress
+from tenure.models.compaction import (
+    KEEP_SHARE,
+    estimate_tokens,
+    kept_from,
+    summary_message,
+    summary_request,
+)
 from tenure.models.events import (
     EVENTS_TOPIC,
     Continued,
+    Compacted,
     ErrorReported,
     FilePresented,
     MessageAdded,
@@ -84,6 +93,7 @@ from tenure.models.events import (
     TurnStarted,
     UsageReported,
 )
+from tenure.models.windows import context_window
 from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
 from tenure.models.transcript import transcript_page
 from tenure.models.validation import validation_problems
@@ -118,6 +128,7 @@ COARSE_INDEX = "index-state-per-turn"
 CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
 HAND_OVER = "continue-as-new"
+COMPACTION = "compaction"
 HAND_OVER_EVENTS = 8_000
 HAND_OVER_BYTES = 8 * 1024 * 1024
 """A run hands over to a new one when Temporal suggests it, or at the latest when its
@@ -193,6 +204,16 @@ class AgentSession:
         self._title = carry.title if carry else self._config.display_title()
         """Worked out once: the first prompt may be long, and status asks for it often."""
         self._messages: list[Message] = carry.messages if carry else []
+        self._summarized = carry.summarized if carry else False
+        """The first message is a compaction's summary, not a message anyone sent."""
+        self._first_index = carry.first_index if carry else 0
+        """Position of the first verbatim message among all messages ever exchanged."""
+        self._compactions = carry.compactions if carry else 0
+        self._earlier_replies = carry.earlier_replies if carry else 0
+        self._last_input_tokens = carry.last_input_tokens if carry else 0
+        """All input tokens of the last model call: what automatic compaction watches."""
+        self._compact_asked: list[str] | None = carry.compact_asked if carry else None
+        """Instructions of a compaction asked for (`compact` signal) and not done yet."""
         self._inbox: list[str] = carry.inbox if carry else []
         self._state = carry.state if carry else SessionState(kind="processing")
         self._turn = carry.turn if carry else 0
@@ -234,7 +255,7 @@ class AgentSession:
         self._retry: ModelRetryStatus | None = None
         self._coarse_index = True
         self._check_input = self._fail_on_error = True
-        self._may_hand_over = True
+        self._may_hand_over = self._may_compact = True
         """Which gated changes this run has (see run())."""
         self._indexed_state: str | None = carry.indexed_state if carry else None
         self._indexed_turns: int | None = carry.indexed_turns if carry else None
@@ -297,11 +318,15 @@ class AgentSession:
                 if self._error is None:
                     self._set_state(SessionState(kind="idle"))
                 await workflow.wait_condition(
-                    lambda: bool(self._inbox) or self._ending or self._hand_over_due()
+                    lambda: bool(self._inbox)
+                    or self._ending
+                    or self._hand_over_due()
+                    or self._compact_asked is not None
                 )
                 if self._ending:
                     stop_reason = "ended"
                     break
+                await self._compact_if_due()
                 self._hand_over_if_due()
                 if not self._inbox:
                     continue
@@ -343,7 +368,7 @@ class AgentSession:
         if self._hand_over_due():
             if workflow.patched(HAND_OVER):
                 raise _HandOver
-            self._may_hand_over = True
+            self._may_hand_over = False
 
     async def _hand_over(self) -> NoReturn:
         """Continue as new with everything the session holds; the event stream keeps a
@@ -358,6 +383,12 @@ class AgentSession:
             turn=self._turn,
             usage=self._usage,
             messages=self._messages,
+            summarized=self._summarized,
+            first_index=self._first_index,
+            compactions=self._compactions,
+            earlier_replies=self._earlier_replies,
+            last_input_tokens=self._last_input_tokens,
+            compact_asked=self._compact_asked,
             inbox=self._inbox,
             hook_context=self._hook_context,
             todos=self._todos,
@@ -478,6 +509,7 @@ class AgentSession:
                         "Stopped after %d model calls (max_turns)", self._config.max_turns
                     )
                     return "max_turns"
+                await self._compact_if_due()
                 self._hand_over_if_due()
                 progress.steps += 1
                 self._turn += 1
@@ -491,11 +523,10 @@ class AgentSession:
                 self._publish(
                     MessageAdded,
                     kind="assistant",
-                    index=len(self._messages) - 1,
+                    index=self._index(len(self._messages) - 1),
                     content=response.message.content,
                 )
-                self._usage += response.usage
-                self._publish(UsageReported, usage=response.usage, total=self._usage)
+                self._count_usage(response.usage)
                 if answered := await self._hook(
                     "PostAssistantResponse", assistant_text=response.message.text
                 ):
@@ -568,11 +599,102 @@ class AgentSession:
             return HookResult(decision="deny", reason=f"a hook failed: {_failure_message(e)}")
         return result
 
+    # ---- compaction -----------------------------------------------------------------------
+
+    def _compact_due(self) -> Literal["auto", "manual"] | None:
+        if self._compact_asked is not None:
+            return "manual"
+        settings = self._config.compaction
+        window = settings.context_window or context_window(self._config.model)
+        if settings.auto and self._last_input_tokens >= settings.at * window:
+            return "auto"
+        return None
+
+    async def _compact_if_due(self) -> None:
+        """Compact before the next model call when the last one's input passed the
+        threshold, or when someone asked for it. A run that started before sessions
+        could compact replays as it ran."""
+        trigger = self._compact_due() if self._may_compact else None
+        if trigger is None:
+            return
+        if not workflow.patched(COMPACTION):
+            self._may_compact = False
+            return
+        instructions, self._compact_asked = self._compact_asked or [], None
+        try:
+            await self._compact(trigger, instructions)
+        finally:
+            self._last_input_tokens = 0  # measured again by the next model call
+
+    async def _compact(self, trigger: Literal["auto", "manual"], instructions: list[str]) -> None:
+        """The model summarizes the conversation; the summary and the most recent turns
+        (verbatim) replace it in the model's context. The prefix (system prompt, tools)
+        is untouched, so the prompt cache keeps hitting."""
+        hook = await self._hook(
+            "PreCompact", trigger=trigger, custom_instructions="\n".join(instructions) or None
+        )
+        if hook and hook.decision == "deny":
+            self._compaction_skipped(f"a hook blocked it: {hook.reason or 'no reason given'}")
+            return
+        instructions = [*instructions, *(hook.additional_context if hook else [])]
+        start = 1 if self._summarized else 0
+        window = self._config.compaction.context_window or context_window(self._config.model)
+        keep = kept_from(self._messages, start, int(window * KEEP_SHARE))
+        if keep is None:
+            self._compaction_skipped("there is nothing to compact yet")
+            return
+        before = self._last_input_tokens
+        self._set_state(SessionState(kind="processing"))
+        try:
+            response = await self._call_model(summary_request(self._todos, instructions))
+        except _SessionFailed as e:
+            self._compaction_skipped(str(e))
+            return
+        if response is None:
+            return  # interrupted
+        self._count_usage(response.usage)
+        summary = response.message.text.strip()
+        if not summary:
+            self._compaction_skipped("the model wrote no summary")
+            return
+        replaced = self._messages[start:keep]
+        self._messages = [summary_message(summary), *self._messages[keep:]]
+        self._summarized = True
+        self._first_index += len(replaced)
+        self._compactions += 1
+        self._earlier_replies += sum(1 for m in replaced if m.role == "assistant")
+        self._publish(
+            Compacted,
+            before_tokens=before,
+            after_tokens=estimate_tokens(self._messages),
+            replaced_messages=len(replaced),
+        )
+        await self._hook("PostCompact", trigger=trigger, summary=summary)
+
+    def _compaction_skipped(self, why: str) -> None:
+        message = f"The conversation was not compacted: {why}"
+        workflow.logger.warning(message)
+        self._publish(ErrorReported, source="session", message=message)
+
+    def _index(self, position: int) -> int:
+        """A message's index among all messages ever exchanged, from its position in
+        the model's context."""
+        return self._first_index + position - (1 if self._summarized else 0)
+
+    def _count_usage(self, usage: Usage) -> None:
+        self._usage += usage
+        self._last_input_tokens = (
+            usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+        )
+        self._publish(UsageReported, usage=usage, total=self._usage)
+
     # ---- model calls --------------------------------------------------------------------
 
-    async def _call_model(self) -> ModelResponse | None:
+    async def _call_model(self, summary_request: str | None = None) -> ModelResponse | None:
         model = self._config.model
         label = model.removeprefix("anthropic:")
+        if summary_request is not None:
+            label = f"{label} · compact"
         handle: workflow.ActivityHandle[ModelResponse] = workflow.start_activity(
             "model_call",
             ModelCallInput(
@@ -585,7 +707,10 @@ class AgentSession:
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
-                stream_output=self._followed(),
+                compactions=self._compactions,
+                earlier_replies=self._earlier_replies,
+                summary_request=summary_request,
+                stream_output=summary_request is None and self._followed(),
             ),
             result_type=ModelResponse,
             start_to_close_timeout=timedelta(minutes=10),
@@ -951,7 +1076,9 @@ class AgentSession:
             self._messages[-1].content.extend(blocks)
         else:
             self._messages.append(Message(role="user", content=blocks))
-        self._publish(MessageAdded, kind=kind, index=len(self._messages) - 1, content=blocks)
+        self._publish(
+            MessageAdded, kind=kind, index=self._index(len(self._messages) - 1), content=blocks
+        )
 
     def _publish(self, event: type[BaseModel], **fields: Any) -> None:
         """Append an event to the session's stream (topic `events`)."""
@@ -1051,6 +1178,8 @@ class AgentSession:
                 self._on_permission_response(inbound.payload(args, PermissionResponse))
             elif name == "user_answer":
                 self._on_user_answer(inbound.payload(args, UserAnswer))
+            elif name == "compact":
+                self._on_compact(inbound.payload(args, CompactRequest))
             elif name == STREAM_PUBLISH_SIGNAL:
                 self._on_stream_publish(*inbound.model_deltas(args))
             else:
@@ -1062,6 +1191,12 @@ class AgentSession:
         if self._state.kind == "done":
             raise Rejected("the session has ended")
         self._inbox.append(message.text)
+
+    def _on_compact(self, request: CompactRequest) -> None:
+        if self._state.kind == "done":
+            raise Rejected("the session has ended")
+        asked = self._compact_asked or []
+        self._compact_asked = [*asked, *([request.instructions] if request.instructions else [])]
 
     def _on_permission_response(self, response: PermissionResponse) -> None:
         if response.request_id not in self._pending:

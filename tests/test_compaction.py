@@ -1,0 +1,137 @@
+"""Compaction against the fake Messages API: what the model is sent before and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import StartSession, wait_for
+from fake_anthropic import FakeAnthropic
+
+from tenure import SessionHandle
+from tenure.models.compaction import SUMMARY_HEADING
+from tenure.models.events import Compacted, SessionEvent
+
+NOTES = "a line of notes that takes room in the context\n" * 40
+
+
+def texts(message: dict[str, Any]) -> list[str]:
+    content = message["content"]
+    if isinstance(content, str):
+        return [content]
+    return [b.get("text") or str(b.get("content", "")) for b in content]
+
+
+async def idle_after(handle: SessionHandle, turn: int) -> None:
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == turn)
+
+
+async def all_events(handle: SessionHandle) -> list[SessionEvent]:
+    return [item.event async for item in handle.events(0, deltas=False)]
+
+
+async def test_automatic_compaction_summarizes_and_keeps_the_prefix(
+    fake: FakeAnthropic, start_session: StartSession, workspace: Path
+) -> None:
+    (workspace / "notes.txt").write_text(NOTES)
+    read = {"type": "tool_use", "name": "Read", "input": {"file_path": "notes.txt"}}
+    fake.add(
+        FakeAnthropic.stream([read], usage={"input_tokens": 300}),
+        FakeAnthropic.stream(["first answer"], usage={"input_tokens": 500}),
+        FakeAnthropic.stream([read], usage={"input_tokens": 600}),
+        # 100 + 150 + 600 = 850 tokens of a 1,000-token window: past 0.8.
+        FakeAnthropic.stream(["second answer"], usage={
+            "input_tokens": 100, "cache_read_input_tokens": 600,
+            "cache_creation_input_tokens": 150}),
+        FakeAnthropic.stream(["SUMMARY: the user asked about notes.txt twice"],
+                             usage={"input_tokens": 900}),
+        FakeAnthropic.stream(["third answer"], usage={"input_tokens": 200}),
+    )
+    handle = await start_session(
+        "claude-test", prompt="what is in notes.txt?", system_prompt="Be brief.",
+        compaction={"context_window": 1000},
+    )
+    await idle_after(handle, 2)
+    await handle.send("and again?")
+    await idle_after(handle, 4)
+    assert len(fake.requests) == 4  # nothing compacts until a model call is due
+    await handle.send("third question")
+    await idle_after(handle, 5)
+    await handle.end()
+    await handle.result()
+
+    bodies = [r.body for r in fake.requests]
+    assert len(bodies) == 6
+    summary_call, after = bodies[4], bodies[5]
+    # The summary request: the whole conversation, then the request as the last user
+    # message (compaction comes before the waiting message is taken in).
+    assert texts(summary_call["messages"][-1])[-1].startswith("The conversation so far is about")
+    assert texts(summary_call["messages"][-2]) == ["second answer"]
+    assert len(summary_call["messages"]) == 9
+    # After: the summary, then the last model reply and what followed it, verbatim.
+    first = texts(after["messages"][0])[0]
+    assert first.startswith(SUMMARY_HEADING)
+    assert "SUMMARY: the user asked about notes.txt twice" in first
+    assert [m["role"] for m in after["messages"]] == ["user", "assistant", "user"]
+    assert texts(after["messages"][1]) == ["second answer"]
+    assert texts(after["messages"][2]) == ["third question"]
+    every_text = " ".join(t for m in after["messages"] for t in texts(m))
+    assert "first answer" not in every_text and NOTES.strip() not in every_text
+    # The cached prefix is byte for byte the same before, during and after.
+    for body in bodies[1:]:
+        assert body["system"] == bodies[0]["system"]
+        assert body["tools"] == bodies[0]["tools"]
+
+    compactions = [e for e in await all_events(handle) if isinstance(e, Compacted)]
+    assert len(compactions) == 1
+    assert compactions[0].before_tokens == 850
+    assert compactions[0].replaced_messages == 7
+    assert 0 < compactions[0].after_tokens < 850
+    # The model's context is what the transcript query shows.
+    transcript = (await handle.transcript()).messages
+    assert transcript[0].text.startswith(SUMMARY_HEADING)
+    assert [m.text for m in transcript[1:]] == ["second answer", "third question", "third answer"]
+
+
+async def test_compact_on_demand_with_instructions(
+    fake: FakeAnthropic, start_session: StartSession
+) -> None:
+    fake.add(
+        FakeAnthropic.stream(["hello"]),
+        FakeAnthropic.stream(["SUMMARY: greeted"]),
+        FakeAnthropic.stream(["still here"]),
+    )
+    handle = await start_session("claude-test", prompt="hi")
+    await idle_after(handle, 1)
+    await handle.compact("keep the file names")
+    await wait_for(handle, lambda s: s.usage.output_tokens > 0 and len(fake.requests) == 2)
+    await handle.send("are you there?")
+    await idle_after(handle, 2)
+    await handle.end()
+    await handle.result()
+
+    summary_call, after = (r.body for r in fake.requests[1:])
+    request = texts(summary_call["messages"][-1])
+    assert summary_call["messages"][-1]["role"] == "user"
+    assert "keep the file names" in request[-1]
+    assert [m["role"] for m in after["messages"]] == ["user", "assistant", "user"]
+    assert "SUMMARY: greeted" in texts(after["messages"][0])[0]
+    assert texts(after["messages"][1]) == ["hello"]
+    events = await all_events(handle)
+    assert [e.replaced_messages for e in events if isinstance(e, Compacted)] == [1]
+
+
+async def test_nothing_to_compact_is_said_and_changes_nothing(
+    fake: FakeAnthropic, start_session: StartSession
+) -> None:
+    handle = await start_session("claude-test")
+    await wait_for(handle, lambda s: s.state.kind == "idle")
+    await handle.compact()
+    fake.add(FakeAnthropic.stream(["hi"]))
+    await handle.send("hello")
+    await idle_after(handle, 1)
+    await handle.end()
+    await handle.result()
+    assert len(fake.requests) == 1
+    errors = [e for e in await all_events(handle) if e.type == "error"]
+    assert any("nothing to compact" in e.message for e in errors)  # type: ignore[union-attr]
