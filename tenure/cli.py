@@ -78,7 +78,8 @@ from tenure.terminal.render import (
 )
 from tenure.terminal.signals import on_signals
 from tenure.workers.logs import log_to_file
-from tenure.workers.worker import build_worker, connect, run_worker
+from tenure.connection import connect
+from tenure.workers.worker import build_worker, run_worker
 
 T = TypeVar("T")
 
@@ -660,7 +661,7 @@ def show(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> 
 
     async def read(handle: SessionHandle) -> tuple[SessionStatus, list[Message]]:
         status = await handle.status()
-        return status, (await handle.transcript()).messages
+        return status, (await handle.transcript(full=True)).messages
 
     status, messages = _with_session(session_id, read)
     for message in messages:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
+
+import platformdirs
 
 from temporalio.common import WorkerDeploymentVersion
 
@@ -42,3 +45,11 @@ def deployment_version() -> WorkerDeploymentVersion | None:
     if not (name and build):
         raise ValueError("Set both TENURE_DEPLOYMENT_NAME and TENURE_BUILD_ID, or neither")
     return WorkerDeploymentVersion(deployment_name=name, build_id=build)
+
+
+def payload_dir() -> Path:
+    """Where the files payload store keeps large payloads (env TENURE_PAYLOAD_DIR)."""
+    configured = os.environ.get("TENURE_PAYLOAD_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_data_dir("tenure")) / "payloads"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,6 +20,10 @@ from tenure.devserver import DevServer, free_port, start_dev_server
 from tenure.models import SessionStatus
 from tenure.providers.anthropic import default_client
 from tenure.workers import build_worker, connect
+
+# Large payloads of the whole run (and of the workers it starts) go to a payload store of
+# its own, not the user's.
+os.environ.setdefault("TENURE_PAYLOAD_DIR", tempfile.mkdtemp(prefix="tenure-payloads-"))
 
 
 @pytest.fixture(scope="session")

@@ -135,3 +135,35 @@ async def test_nothing_to_compact_is_said_and_changes_nothing(
     assert len(fake.requests) == 1
     errors = [e for e in await all_events(handle) if e.type == "error"]
     assert any("nothing to compact" in e.message for e in errors)  # type: ignore[union-attr]
+
+
+async def test_people_read_every_message_across_compactions(
+    fake: FakeAnthropic, start_session: StartSession
+) -> None:
+    """The model's context shrinks; `transcript(full=True)` (and `tenure show`) still
+    gives every message ever exchanged, from the payload store."""
+    fake.add(
+        FakeAnthropic.stream(["one"]),
+        FakeAnthropic.stream(["SUMMARY A"]),
+        FakeAnthropic.stream(["two"]),
+        FakeAnthropic.stream(["SUMMARY B"]),
+        FakeAnthropic.stream(["three"]),
+    )
+    handle = await start_session("claude-test", prompt="first " + "x" * 400_000)
+    await idle_after(handle, 1)
+    await handle.compact()
+    await handle.send("second")
+    await idle_after(handle, 2)
+    await handle.compact()
+    await handle.send("third")
+    await idle_after(handle, 3)
+
+    context = (await handle.transcript()).messages
+    assert context[0].text.startswith(SUMMARY_HEADING) and "SUMMARY B" in context[0].text
+    assert [m.text for m in context[1:]] == ["two", "third", "three"]
+    full = await handle.transcript(full=True)
+    assert [m.text[:6] for m in full.messages] == ["first ", "one", "second", "two", "third", "three"]
+    assert full.total == 6 and len(full.messages[0].text) == 400_006
+    assert [m.text for m in (await handle.transcript(2, 2, full=True)).messages] == ["second", "two"]
+    await handle.end()
+    await handle.result()

@@ -112,3 +112,20 @@ async def test_the_worker_health_check_runs_against_a_real_server(
             "TENURE_TASK_QUEUE": queue,
         })
         assert (await asyncio.wait_for(check.wait(), 30) == 0) is healthy, queue
+
+
+def test_workers_keep_large_payloads_in_the_s3_store() -> None:
+    """MinIO stands in for S3; a one-shot service creates the bucket the workers use,
+    and the image installs the S3 driver's dependencies."""
+    found = services()
+    worker = found["worker"]
+    env = worker["environment"]
+    assert env["TENURE_PAYLOAD_STORE"] == "s3"
+    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
+    assert worker["depends_on"]["minio-setup"]["condition"] == "service_completed_successfully"
+    assert found["minio"]["image"].startswith("minio/minio:RELEASE.")
+    assert found["minio"]["restart"] == "unless-stopped" and found["minio"]["healthcheck"]
+    assert f"store/{env['TENURE_S3_BUCKET']}" in found["minio-setup"]["command"][0]
+    assert 'pip install --no-cache-dir ".[s3]"' in DOCKERFILE.read_text()
+    extras = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("temporalio[aioboto3]") for dep in extras["s3"])

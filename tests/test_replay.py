@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tenure.payloads import data_converter
 from tenure.workflows import AgentSession
 
 HISTORIES = sorted(Path(__file__).parent.joinpath("histories").glob("*/*.json"))
@@ -24,6 +24,6 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_recorded_sessions_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[AgentSession], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[AgentSession], data_converter=data_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -1,5 +1,6 @@
 """Activities: where I/O happens (model calls, tools)."""
 
+from tenure.activities.archive import archive_messages
 from tenure.activities.close_session import close_session
 from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
@@ -13,5 +14,6 @@ __all__ = [
     "PrepareSessionActivity",
     "ToolCallActivity",
     "ToolInputActivity",
+    "archive_messages",
     "close_session",
 ]

@@ -22,7 +22,7 @@ from tenure.client.session import SessionHandle
 from tenure.models import SessionConfig, SessionOutcome, SessionStatus
 from tenure.models.search import TENURE_STATE, TENURE_TITLE, TENURE_TURNS
 from tenure.models.state import StateKind
-from tenure.workers.worker import connect
+from tenure.connection import connect
 
 SUMMARY_LIMIT = 200
 WAITING_STATES: tuple[StateKind, ...] = ("waiting_for_permission", "waiting_for_user_input")

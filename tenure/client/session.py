@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from tenure.models import (
     CompactRequest,
+    Message,
     PendingQuestion,
     PermissionResponse,
     SessionOutcome,
@@ -27,7 +28,8 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
-from tenure.models.transcript import read_transcript
+from tenure.client.archive import read_archived
+from tenure.models.transcript import TranscriptArchive, read_transcript
 from tenure.models.events import (
     DELTAS_TOPIC,
     EVENTS_TOPIC,
@@ -153,9 +155,16 @@ class SessionHandle:
         status: SessionStatus = await self.workflow.query("status", result_type=SessionStatus)
         return status
 
-    async def transcript(self, offset: int = 0, limit: int | None = None) -> TranscriptPage:
+    async def transcript(
+        self, offset: int = 0, limit: int | None = None, *, full: bool = False
+    ) -> TranscriptPage:
         """Messages from `offset` on (at most `limit`), read page by page so that a long
-        transcript never has to fit in one query result."""
+        transcript never has to fit in one query result.
+
+        What the model sees now, by default: after a compaction, its summary and the
+        messages since. `full=True` gives every message ever exchanged instead (those
+        compaction took out of the context are read back from the payload store).
+        """
 
         async def fetch(query: TranscriptQuery) -> TranscriptPage:
             page: TranscriptPage = await self.workflow.query(
@@ -163,7 +172,18 @@ class SessionHandle:
             )
             return page
 
-        return await read_transcript(fetch, offset, limit)
+        if not full:
+            return await read_transcript(fetch, offset, limit)
+        archive: TranscriptArchive = await self.workflow.query(
+            "transcript_archive", result_type=TranscriptArchive
+        )
+        messages: list[Message] = []
+        for segment in sorted(archive.segments, key=lambda s: s.first_index):
+            messages += await read_archived(self.client.data_converter, segment)
+        context = (await read_transcript(fetch)).messages
+        messages += context[1:] if archive.summarized else context
+        end = len(messages) if limit is None else offset + limit
+        return TranscriptPage(messages=messages[offset:end], total=len(messages))
 
     async def result(self) -> SessionOutcome:
         """Wait for the session to finish and return its outcome (also when it failed:

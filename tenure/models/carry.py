@@ -9,6 +9,7 @@ from temporalio.contrib.workflow_streams import WorkflowStreamState
 from tenure.models.interaction import PendingQuestion, Todo
 from tenure.models.io import SessionSetup
 from tenure.models.messages import ContentBlock, Message, ToolUseBlock, Usage
+from tenure.models.transcript import ArchivedSegment
 from tenure.models.state import PendingPermission, PresentedFile, RejectedSignal, SessionState
 
 
@@ -51,6 +52,7 @@ class SessionCarry(BaseModel):
     earlier_replies: int = 0
     """Model replies replaced by summaries."""
     last_input_tokens: int = 0
+    archive: list[ArchivedSegment] = Field(default_factory=list)
     compact_asked: list[str] | None = None
     """Instructions of a compaction asked for and not done yet."""
     inbox: list[str]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from pydantic import BaseModel
+
 from tenure.models.messages import ContentBlock, Message
 from tenure.models.state import TranscriptPage, TranscriptQuery
 
@@ -61,3 +63,30 @@ async def read_transcript(
         last = page.total if end is None else min(end, page.total)
         if not page.messages or index >= last:
             return TranscriptPage(messages=messages, total=page.total)
+
+
+class ArchiveRequest(BaseModel):
+    """Messages a compaction takes out of the model's context, to keep for people."""
+
+    session_id: str
+    first_index: int
+    """Position of the first of them among all messages ever exchanged."""
+    messages: list[Message]
+
+
+class ArchivedSegment(BaseModel):
+    """Where archived messages are kept: a claim in the worker's payload store (the
+    workflow holds only this, whatever the messages' size)."""
+
+    first_index: int
+    count: int
+    driver: str
+    claim: dict[str, str]
+
+
+class TranscriptArchive(BaseModel):
+    """What the `transcript_archive` query returns."""
+
+    segments: list[ArchivedSegment]
+    summarized: bool
+    """The model's context (the `transcript` query) starts with a compaction's summary."""

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
@@ -17,11 +16,13 @@ from tenure.activities import (
     PrepareSessionActivity,
     ToolCallActivity,
     ToolInputActivity,
+    archive_messages,
     close_session,
 )
 from tenure.context import ContextInjector
 from tenure.hooks import Hook, passing_through
 from tenure.models import WorkerPolicy
+from tenure.payloads import data_converter
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
 
@@ -66,7 +67,7 @@ class AgentPlugin(SimplePlugin):
         prepared by a worker without a host queue)."""
         super().__init__(
             "tenure.AgentPlugin",
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(),
             workflows=[AgentSession],
             activities=[
                 PrepareSessionActivity(
@@ -78,6 +79,7 @@ class AgentPlugin(SimplePlugin):
                 ).prepare_session,
                 HooksActivity(hooks).run_hooks,
                 ModelCallActivity(self.registry, list(context)).model_call,
+                archive_messages,
                 *self.host_activities,
             ],
         )

@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Any, Self
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
@@ -22,20 +21,9 @@ from tenure.context import ContextInjector
 from tenure.hooks import Hook
 from tenure.models import WorkerPolicy
 from tenure.tools import Tool
+from tenure.connection import connect
 from tenure.workers.logs import log_to_file
 from tenure.workers.plugin import HEARTBEAT_FLUSH, AgentPlugin
-
-
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
-    """A client with tenure's data converter, for TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
-
-    It carries no plugin, so build_worker() can add AgentPlugin with the worker's tools.
-    """
-    return await Client.connect(
-        address or settings.temporal_address(),
-        namespace=namespace or settings.temporal_namespace(),
-        data_converter=pydantic_data_converter,
-    )
 
 
 class AgentWorker:

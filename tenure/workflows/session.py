@@ -95,7 +95,12 @@ from tenure.models.events import (
 )
 from tenure.models.windows import context_window
 from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
-from tenure.models.transcript import transcript_page
+from tenure.models.transcript import (
+    ArchivedSegment,
+    ArchiveRequest,
+    TranscriptArchive,
+    transcript_page,
+)
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
 from tenure.workflows import inbound
@@ -212,6 +217,8 @@ class AgentSession:
         self._earlier_replies = carry.earlier_replies if carry else 0
         self._last_input_tokens = carry.last_input_tokens if carry else 0
         """All input tokens of the last model call: what automatic compaction watches."""
+        self._archive: list[ArchivedSegment] = carry.archive if carry else []
+        """Where the messages compaction took out of the model's context are kept."""
         self._compact_asked: list[str] | None = carry.compact_asked if carry else None
         """Instructions of a compaction asked for (`compact` signal) and not done yet."""
         self._inbox: list[str] = carry.inbox if carry else []
@@ -389,6 +396,7 @@ class AgentSession:
             earlier_replies=self._earlier_replies,
             last_input_tokens=self._last_input_tokens,
             compact_asked=self._compact_asked,
+            archive=self._archive,
             inbox=self._inbox,
             hook_context=self._hook_context,
             todos=self._todos,
@@ -658,6 +666,13 @@ class AgentSession:
             self._compaction_skipped("the model wrote no summary")
             return
         replaced = self._messages[start:keep]
+        try:
+            self._archive.append(await self._archived(replaced))
+        except ActivityError as e:
+            self._compaction_skipped(
+                f"the replaced messages could not be kept: {_failure_message(e)}"
+            )
+            return
         self._messages = [summary_message(summary), *self._messages[keep:]]
         self._summarized = True
         self._first_index += len(replaced)
@@ -670,6 +685,23 @@ class AgentSession:
             replaced_messages=len(replaced),
         )
         await self._hook("PostCompact", trigger=trigger, summary=summary)
+
+    async def _archived(self, messages: list[Message]) -> ArchivedSegment:
+        """Keep messages that leave the model's context in the payload store, where
+        `SessionHandle.transcript(full=True)` reads them."""
+        segment: ArchivedSegment = await workflow.execute_activity(
+            "archive_messages",
+            ArchiveRequest(
+                session_id=workflow.info().workflow_id,
+                first_index=self._first_index,
+                messages=messages,
+            ),
+            result_type=ArchivedSegment,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=TOOL_RETRY,
+            summary=f"archive {len(messages)} messages",
+        )
+        return segment
 
     def _compaction_skipped(self, why: str) -> None:
         message = f"The conversation was not compacted: {why}"
@@ -1257,6 +1289,12 @@ class AgentSession:
             rejected_signals=self._rejected,
             model_retry=self._retry,
         )
+
+    @workflow.query(name="transcript_archive")
+    def transcript_archive(self) -> TranscriptArchive:
+        """Where the messages compaction took out of the model's context are kept, and
+        whether the context starts with a summary (see SessionHandle.transcript)."""
+        return TranscriptArchive(segments=self._archive, summarized=self._summarized)
 
     @workflow.query(name="transcript")
     def transcript(self, query: Any = None) -> TranscriptPage:
