@@ -57,7 +57,7 @@ async def test_worker_killed_while_waiting_and_while_running_a_tool(
     await status_when(handle, lambda s: s.state.kind == "executing_tool" and s.state.tool_name == "Bash")
     bash_pid = int(await wait_for_file(workspace / "bash.pid"))
     await kill(processes[-1])
-    assert await dies(bash_pid, within=5), "the command outlived its worker"
+    assert await dies(bash_pid, within=15), "the command outlived its worker"
     processes.append(await start_worker(dev_server, queue, log))
 
     outcome = await asyncio.wait_for(handle.result(), timeout=90)

@@ -36,7 +36,8 @@ async def test_custom_tool_example_answers_with_its_own_tool(
     env.pop("MODEL", None)
     for result in await asyncio.gather(*(custom_tool(env) for _ in range(6))):
         assert result.code == 0, result
-        assert result.stdout.strip() == "It is sunny and 21°C in Lisbon today."
+        # Its last line (the SDK's core may log a warning before it on a loaded machine).
+        assert result.stdout.strip().splitlines()[-1] == "It is sunny and 21°C in Lisbon today."
         assert "Fatal Python error" not in result.stderr
 
 

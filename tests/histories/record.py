@@ -66,13 +66,23 @@ async def record(out: Path) -> None:
              use("Bash", {"command": "rm -rf /tmp/nothing-here"}, 4)],
             "Ticked.",
         ],
+        "long": [
+            *[turn for k in range(8)
+              for turn in ([use("Read", {"file_path": "notes.txt"}, 10 + k)], f"read {k}")],
+            [use("Bash", {"command": "echo approved"}, 30)],
+            "bash done",
+        ],
     }
     async def no_rm(event: Any) -> Any:
         if "rm -rf" in (event.tool_input or {}).get("command", ""):
             return HookResult(decision="deny", reason="no rm -rf here")
         return None
 
-    server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
+    # Continue-as-new is suggested early, so that a short session crosses runs.
+    server = start_dev_server(
+        port=free_port(), ui_port=None, ephemeral=True,
+        dynamic_config=["limit.historyCount.suggestContinueAsNew=120"],
+    )
     try:
         client = await connect(server.address)
         hooks = [Hook("PreToolUse", no_rm, matcher="Bash")]
@@ -129,10 +139,37 @@ async def record(out: Path) -> None:
                 permission_mode="bypassPermissions"), session_id="replay-jobs")
             await jobs.result()
 
+            # A long conversation: continue-as-new (while idle, and while an approval
+            # waits), and a compaction on demand.
+            long = await agents.start(SessionConfig(
+                model=models["long"], prompt="start", workspace=str(work),
+                tools=["Read", "Bash"]), session_id="replay-long")
+            await until(long, "idle", turn=2)
+            for k in range(1, 8):
+                await long.send(f"read {k}")
+                await until(long, "idle", turn=2 + 2 * k)
+                if k == 4:
+                    await long.compact("keep the file names")
+            await long.send("run bash")
+            status = await until(long, "waiting_for_permission")
+            runs = len([r async for r in client.list_workflows("WorkflowId = 'replay-long'")])
+            while len([r async for r in client.list_workflows(
+                    "WorkflowId = 'replay-long'")]) == runs:
+                await long.workflow.signal("no_such_signal", {})
+                await asyncio.sleep(0.05)
+            await long.approve(status.pending_permissions[0].request_id)
+            await until(long, "idle", turn=18)
+            await long.end()
+            await long.result()
+
             out.mkdir(parents=True, exist_ok=True)
-            for handle in (approvals, chat, failing, jobs):
-                history = await handle.workflow.fetch_history()
-                (out / f"{handle.id}.json").write_text(history.to_json())
+            for handle in (approvals, chat, failing, jobs, long):
+                runs_of = [r async for r in client.list_workflows(f"WorkflowId = '{handle.id}'")]
+                for n, run in enumerate(reversed(runs_of), 1):
+                    history = await client.get_workflow_handle(
+                        handle.id, run_id=run.run_id).fetch_history()
+                    name = handle.id if len(runs_of) == 1 else f"{handle.id}-run{n}"
+                    (out / f"{name}.json").write_text(history.to_json())
     finally:
         server.stop()
 
