@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 from conftest import StartSession, wait_for
 from fake_anthropic import FakeAnthropic
+from temporalio.client import Client
 
-from tenure import SessionHandle
+from tenure import AgentClient, SessionConfig, SessionHandle
+from tenure.hooks import Hook
+from tenure.models import HookInput, HookResult
+from tenure.workers import build_worker
 from tenure.models.compaction import SUMMARY_HEADING
 from tenure.models.events import Compacted, SessionEvent
 
@@ -167,3 +172,46 @@ async def test_people_read_every_message_across_compactions(
     assert [m.text for m in (await handle.transcript(2, 2, full=True)).messages] == ["second", "two"]
     await handle.end()
     await handle.result()
+
+
+async def test_compact_hooks_add_instructions_block_and_see_the_summary(
+    fake: FakeAnthropic, temporal_client: Client, workspace: Path
+) -> None:
+    seen: list[HookInput] = []
+
+    async def before(event: HookInput) -> HookResult:
+        seen.append(event)
+        if len([e for e in seen if e.event == "PreCompact"]) == 1:
+            return HookResult(additional_context=["mention the milk"])
+        return HookResult(decision="deny", reason="not twice")
+
+    async def after(event: HookInput) -> None:
+        seen.append(event)
+
+    queue = f"compact-hooks-{uuid.uuid4().hex[:6]}"
+    hooks = [Hook("PreCompact", before), Hook("PostCompact", after)]
+    fake.add(FakeAnthropic.stream(["one"]), FakeAnthropic.stream(["SUMMARY"]),
+             FakeAnthropic.stream(["two"]))
+    async with build_worker(temporal_client, task_queue=queue, hooks=hooks):
+        handle = await AgentClient(temporal_client, task_queue=queue).start(
+            SessionConfig(model="claude-test", prompt="hi", workspace=str(workspace))
+        )
+        await idle_after(handle, 1)
+        await handle.compact("keep it short")
+        await wait_for(handle, lambda s: len(fake.requests) == 2 and s.state.kind == "idle")
+        await handle.compact()
+        await handle.send("again")
+        await idle_after(handle, 2)
+        await handle.end()
+        await handle.result()
+        events = await all_events(handle)
+
+    pre = [e for e in seen if e.event == "PreCompact"]
+    assert [(e.trigger, e.custom_instructions) for e in pre] == [
+        ("manual", "keep it short"), ("manual", None)]
+    request = texts(fake.requests[1].body["messages"][-1])[-1]
+    assert "keep it short" in request and "mention the milk" in request
+    assert [e.summary for e in seen if e.event == "PostCompact"] == ["SUMMARY"]
+    assert len(fake.requests) == 3  # the blocked compaction made no model call
+    assert [e.replaced_messages for e in events if isinstance(e, Compacted)] == [1]
+    assert any("a hook blocked it: not twice" in getattr(e, "message", "") for e in events)

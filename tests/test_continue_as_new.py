@@ -136,6 +136,7 @@ async def test_a_long_session_continues_as_new_and_loses_nothing(
 
     runs = await runs_of(agents.client, handle.id)
     assert len(runs) >= 3, runs
+    assert [s.id for s in await agents.list() if s.id == handle.id] == [handle.id]
     assert runs.count(WorkflowExecutionStatus.CONTINUED_AS_NEW) == len(runs) - 1
     continued = follower.of_type(Continued)
     assert len(continued) == len(runs) - 1

@@ -108,7 +108,9 @@ class AgentClient:
         """Sessions, newest first; `state` keeps those in that state (as the TenureState
         search attribute has it): running ones, except for `done` and `error`, which
         finished sessions keep."""
-        query = 'WorkflowType="AgentSession"'
+        # A session that continued as new is its latest run; the runs it closed are not
+        # sessions of their own.
+        query = 'WorkflowType="AgentSession" AND ExecutionStatus!="ContinuedAsNew"'
         if running_only or (state and state not in ("done", "error")):
             query += ' AND ExecutionStatus="Running"'
         if state:
