@@ -27,7 +27,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from pydantic import BaseModel
+
+DEPRECATED_MODEL, DEPRECATED_END = next(iter(DEPRECATED_MODELS.items()))
+"""A model the installed SDK lists as deprecated, and its end of life (the list changes
+with SDK releases, so tests take it from there)."""
 
 Block = dict[str, Any] | BaseModel | str
 """A content block in Anthropic's shape, a tenure block model, or a string (a text block).

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import anthropic
 import pytest
 from anthropic.types import Model
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import DEPRECATED_END, DEPRECATED_MODEL, FakeAnthropic
 
 from tenure import settings
 from tenure.models import (
@@ -399,12 +399,10 @@ async def test_a_deprecated_model_is_warned_about_once_per_worker(
         warnings.simplefilter("error", DeprecationWarning)  # the SDK's own would raise here
         for _ in range(2):
             client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="t", max_retries=0)
-            provider = AnthropicProvider("claude-sonnet-4-5-20250929", client)
+            provider = AnthropicProvider(DEPRECATED_MODEL, client)
             await provider.complete(request(), [], Deltas())
     notes = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
-    assert notes == [
-        "The model claude-sonnet-4-5-20250929 is deprecated: its end of life is November 30th, 2026"
-    ]
+    assert notes == [f"The model {DEPRECATED_MODEL} is deprecated: its end of life is {DEPRECATED_END}"]
 
 
 async def test_a_stalled_stream_fails_the_attempt(
@@ -429,7 +427,7 @@ async def test_concurrent_calls_of_a_deprecated_model_leave_other_warnings_alone
     each set and restored the filters left a blanket `ignore` behind."""
     fake.add(*(FakeAnthropic.stream(["hi"], delay_s=0.6) for _ in range(2)))
     client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="t", max_retries=0)
-    provider = AnthropicProvider("claude-sonnet-4-5", client)
+    provider = AnthropicProvider(DEPRECATED_MODEL, client)
 
     async def later() -> None:  # starts second, ends second
         await asyncio.sleep(0.2)
@@ -445,4 +443,4 @@ def test_the_default_model_is_a_current_one() -> None:
     listed = typing.get_args(typing.get_args(Model)[0])
     assert settings.DEFAULT_MODEL in listed
     assert deprecation(settings.DEFAULT_MODEL) is None
-    assert deprecation("anthropic:claude-sonnet-4-5") is not None
+    assert deprecation(f"anthropic:{DEPRECATED_MODEL}") is not None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from commands import cli_env, tenure
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import DEPRECATED_END, DEPRECATED_MODEL, FakeAnthropic
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig
@@ -151,11 +151,11 @@ async def test_a_deprecated_model_is_named_once_at_the_start(
 ) -> None:
     fake.add(FakeAnthropic.stream(["Still here."]))
     env = on_fake(env, fake, ANTHROPIC_API_KEY="test-key")
-    result = await tenure(env, "run", "--model", "claude-sonnet-4-5", "--workspace",
+    result = await tenure(env, "run", "--model", DEPRECATED_MODEL, "--workspace",
                           str(tmp_path), "hi")
     assert result.code == 0, result
     assert result.stderr.splitlines() == [
-        "The model claude-sonnet-4-5 is deprecated: its end of life is November 30th, 2026."
+        f"The model {DEPRECATED_MODEL} is deprecated: its end of life is {DEPRECATED_END}."
     ]
 
 
