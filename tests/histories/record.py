@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +74,17 @@ async def record(out: Path) -> None:
             [use("Bash", {"command": "echo approved"}, 30)],
             "bash done",
         ],
+        "hosts": [
+            [use("Write", {"file_path": "one.txt", "content": "1"}, 40)], "One.",
+            [use("Write", {"file_path": "two.txt", "content": "2"}, 41)], "Two.",
+        ],
     }
     async def no_rm(event: Any) -> Any:
         if "rm -rf" in (event.tool_input or {}).get("command", ""):
             return HookResult(decision="deny", reason="no rm -rf here")
         return None
 
+    os.environ["TENURE_HOST_TIMEOUT"] = "2"  # a gone host is given up on after 2 s
     # Continue-as-new is suggested early, so that a short session crosses runs.
     server = start_dev_server(
         port=free_port(), ui_port=None, ephemeral=True,
@@ -162,14 +169,33 @@ async def record(out: Path) -> None:
             await long.end()
             await long.result()
 
+        # A host move: the worker that hosts the session's tools goes away between two
+        # turns; the next tool call waits for it, then the session moves to another.
+        first = build_worker(client, task_queue="record-hosts")
+        await first.__aenter__()
+        hosts = await AgentClient(client, task_queue="record-hosts").start(SessionConfig(
+            model=models["hosts"], prompt="write one", workspace=str(work),
+            permission_mode="acceptEdits"), session_id="replay-hosts")
+        await until(hosts, "idle", turn=2)
+        # A second connection: one client may run one worker per task queue.
+        async with build_worker(await connect(server.address), task_queue="record-hosts"):
+            await first.__aexit__(None, None, None)
+            await hosts.send("write two")
+            await until(hosts, "idle", turn=4)
+            await hosts.end()
+            await hosts.result()
+
             out.mkdir(parents=True, exist_ok=True)
-            for handle in (approvals, chat, failing, jobs, long):
+            for handle in (approvals, chat, failing, jobs, long, hosts):
                 runs_of = [r async for r in client.list_workflows(f"WorkflowId = '{handle.id}'")]
                 for n, run in enumerate(reversed(runs_of), 1):
                     history = await client.get_workflow_handle(
                         handle.id, run_id=run.run_id).fetch_history()
                     name = handle.id if len(runs_of) == 1 else f"{handle.id}-run{n}"
                     (out / f"{name}.json").write_text(history.to_json())
+    except BaseException:
+        traceback.print_exc()  # now: a worker still running would keep the process alive
+        raise
     finally:
         server.stop()
 
