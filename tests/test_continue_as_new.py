@@ -8,6 +8,7 @@ crosses several runs in a few dozen turns.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import ScriptWriter, text, tool_use, wait_for
+from fake_anthropic import FakeAnthropic
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from tenure import AgentClient, SessionConfig, SessionHandle
@@ -183,3 +185,49 @@ async def test_an_autonomous_run_hands_over_between_model_calls(
     outcome = await short.result()
     assert (outcome.stop_reason, outcome.turns) == ("max_turns", calls - 5)
     assert len(await runs_of(agents.client, short.id)) >= 3
+
+
+async def test_a_question_waits_across_runs_and_the_prefix_stays_the_same(
+    agents: AgentClient, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    """A Claude session on the fake Messages API: a question the agent asked resolves in a
+    later run, and every request, before and after each handover, starts with the same
+    system prompt and tools, byte for byte (so the prompt cache keeps hitting)."""
+    (tmp_path / "notes.txt").write_text("x\n")
+    read = {"type": "tool_use", "name": "Read", "input": {"file_path": "notes.txt"}}
+    ask = {"type": "tool_use", "name": "AskUserQuestion", "input": {"questions": [{
+        "question": "Which colour?", "header": "Colour", "multiSelect": False,
+        "options": [{"label": "red", "description": "warm"},
+                    {"label": "blue", "description": "cool"}]}]}}
+    reads = 14
+    fake.add(*(FakeAnthropic.stream([read]) for _ in range(reads)),
+             FakeAnthropic.stream([ask]), FakeAnthropic.stream(["Blue it is."]))
+    handle = await agents.start(SessionConfig(
+        model="claude-test", workspace=str(tmp_path), prompt="paint", mode="autonomous",
+        system_prompt="Be brief.", tools=["Read", "AskUserQuestion"], max_turns=reads + 2,
+    ))
+    status = await wait_for(handle, lambda s: bool(s.pending_questions), 60)
+    request_id = status.pending_questions[0].request_id
+    runs = len(await runs_of(agents.client, handle.id))
+    assert runs >= 2  # the reads alone cross a boundary
+    for i in range(SUGGEST_AFTER_EVENTS // 3):
+        await handle.workflow.signal("no_such_signal", {"i": i})
+    for _ in range(300):
+        if len(await runs_of(agents.client, handle.id)) > runs:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the session did not continue as new while asking")
+    status = await handle.status()
+    assert [q.request_id for q in status.pending_questions] == [request_id]
+    await handle.answer(request_id, {"Which colour?": "blue"})
+    outcome = await handle.result()
+    assert (outcome.stop_reason, outcome.text) == ("end_turn", "Blue it is.")
+
+    bodies = [r.body for r in fake.requests]
+    assert len(bodies) == reads + 2
+    for body in bodies[1:]:
+        assert json.dumps(body["system"]) == json.dumps(bodies[0]["system"])
+        assert json.dumps(body["tools"]) == json.dumps(bodies[0]["tools"])
+    answered = bodies[-1]["messages"][-1]["content"]
+    assert any(b["type"] == "tool_result" and "blue" in json.dumps(b) for b in answered)
