@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from pydantic import BaseModel
+
+from tenure.providers.anthropic import DEPRECATED_MODELS
 
 DEPRECATED_MODEL, DEPRECATED_END = next(iter(DEPRECATED_MODELS.items()))
 """A model the installed SDK lists as deprecated, and its end of life (the list changes

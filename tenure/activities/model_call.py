@@ -73,9 +73,7 @@ class ModelCallActivity:
 
     async def _complete(self, call: ModelCallInput, output: DeltaPublisher) -> ModelResponse:
         provider = provider_for(call.model)
-        messages = await self.transcripts.messages(
-            call.session_id, call.run_id, call.transcript_length, call.compactions
-        )
+        messages = await self.transcripts.messages(call)
         if call.summary_request is not None:
             messages = with_user_text(messages, call.summary_request)
         context = await gather_context(
@@ -87,7 +85,8 @@ class ModelCallActivity:
             **call.model_dump(
                 exclude={
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
-                    "compactions", "summary_request",
+                    "compactions", "summary_request", "revision", "tail", "tail_from",
+                    "tail_base",
                 }
             ),
             session_id=call.session_id,

@@ -1,5 +1,6 @@
-"""The worker's copy of each session's transcript, kept current through the `transcript`
-query so that model calls need not carry the whole conversation in their input."""
+"""The worker's copy of each session's transcript, so that model calls need not carry the
+whole conversation in their input: kept current by the tail each call brings, or, when
+the copy does not fit that tail, through the `transcript` query."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tenure.models import Message, TranscriptPage, TranscriptQuery
+from tenure.models import Message, ModelCallInput, TranscriptPage, TranscriptQuery
 from tenure.models.transcript import read_transcript
 
 MAX_SESSIONS = 256
@@ -20,19 +21,43 @@ instead of hanging the model call."""
 
 class TranscriptCache:
     def __init__(self) -> None:
-        self._sessions: OrderedDict[tuple[str, str, int], list[Message]] = OrderedDict()
+        self._sessions: OrderedDict[str, tuple[tuple[str, int, int], list[Message]]] = (
+            OrderedDict()
+        )
+        """session -> ((run, compactions, the model call it is current for), messages):
+        one copy per session, so a session's copy from an earlier run or from before a
+        compaction is replaced, not kept beside it."""
 
-    async def messages(
-        self, session_id: str, run_id: str, length: int, compactions: int = 0
+    async def messages(self, call: ModelCallInput) -> list[Message]:
+        """The first `transcript_length` messages of the call's session (after its
+        compactions: each one rewrites the start of the transcript, so the cached copy is
+        dropped). The call's tail extends the copy made for the previous call; a copy that
+        is older, or missing, is brought up to date through the query."""
+        (run_id, compactions, revision), cached = self._sessions.pop(
+            call.session_id, (("", 0, 0), [])
+        )
+        if (run_id, compactions) != (call.run_id, call.compactions):
+            revision, cached = 0, []
+        length = call.transcript_length
+        if call.revision and revision == call.revision and len(cached) == length:
+            messages = cached  # another attempt of the same call
+        elif call.tail is not None and call.tail_from + len(call.tail) == length and (
+            call.tail_from == 0 or (revision == call.tail_base and len(cached) >= call.tail_from)
+        ):
+            messages = cached[: call.tail_from] + call.tail
+        else:
+            messages = await self._fetch(call.session_id, call.run_id, length, cached)
+        self._sessions[call.session_id] = ((call.run_id, call.compactions, call.revision), messages)
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
+        return messages
+
+    async def _fetch(
+        self, session_id: str, run_id: str, length: int, cached: list[Message]
     ) -> list[Message]:
-        """The session's first `length` messages (after `compactions` compactions: each
-        one rewrites the start of the transcript, so the cached copy is dropped).
-
-        Only the new tail is fetched. The last cached message is fetched again because the
-        workflow may have added blocks to it (a user message merged after an interrupt).
-        """
-        key = (session_id, run_id, compactions)
-        cached = self._sessions.pop(key, [])
+        """The first `length` messages, through the query. Only the new tail is fetched;
+        the last cached message is fetched again because the workflow may have added
+        blocks to it (a user message merged after an interrupt)."""
         keep = max(0, min(len(cached), length) - 1)
         handle = activity.client().get_workflow_handle(session_id, run_id=run_id)
 
@@ -49,8 +74,4 @@ class TranscriptCache:
             raise ApplicationError(
                 f"Transcript of {session_id} has {tail.total} messages, expected {length}"
             )
-        messages = cached[:keep] + tail.messages
-        self._sessions[key] = messages
-        while len(self._sessions) > MAX_SESSIONS:
-            self._sessions.popitem(last=False)
-        return messages
+        return cached[:keep] + tail.messages

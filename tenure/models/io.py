@@ -69,9 +69,12 @@ class ModelRequest(BaseModel):
 
 
 class ModelCallInput(BaseModel):
-    """What the workflow sends to `model_call`. The transcript itself is not in it: the
-    activity reads the first `transcript_length` messages through the `transcript` query,
-    so a turn adds only its new messages to the history, not the whole conversation."""
+    """What the workflow sends to `model_call`. The whole transcript is not in it, so a
+    turn adds only its new messages to the history, not the whole conversation: the
+    activity's worker keeps a copy of each session's transcript, and `tail` brings it up
+    to date (the messages since the previous model call, when they are small). A worker
+    whose copy does not fit reads the first `transcript_length` messages through the
+    `transcript` query instead."""
 
     session_id: str
     run_id: str
@@ -92,6 +95,13 @@ class ModelCallInput(BaseModel):
     stream_output: bool = True
     """Publish the model's text as it streams (someone follows the session); retries
     and failures are published either way."""
+    revision: int = 0
+    """This call's number in the run (0: the session does not send tails)."""
+    tail: list[Message] | None = None
+    """Messages `tail_from` to `transcript_length`: what changed since the call numbered
+    `tail_base` (None when that is too large to send)."""
+    tail_from: int = 0
+    tail_base: int = 0
 
 
 class ModelResponse(BaseModel):

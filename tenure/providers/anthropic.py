@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import anthropic
-from anthropic.resources.messages.messages import DEPRECATED_MODELS
+
+try:
+    from anthropic._data import DEPRECATED_MODELS
+except ImportError:  # SDK releases before the list moved to anthropic._data
+    from anthropic.resources.messages.messages import (  # type: ignore[attr-defined]
+        DEPRECATED_MODELS,
+    )
 from anthropic.types import (
     InputJSONDelta,
     MessageParam,

@@ -150,6 +150,10 @@ FOLLOWER_GAP = timedelta(seconds=10)
 """A subscriber that polled the stream this recently still follows the session (it is
 between two polls); model output is streamed to the stream only while one does."""
 PREVIEW_CHARS = 200
+TAIL_BYTES = 64 * 1024
+"""A model call carries the messages added since the previous one up to this size (JSON);
+beyond it, the activity reads them through the `transcript` query, which keeps the
+history small."""
 T = TypeVar("T")
 
 
@@ -213,6 +217,11 @@ class AgentSession:
         """The first message is a compaction's summary, not a message anyone sent."""
         self._first_index = carry.first_index if carry else 0
         """Position of the first verbatim message among all messages ever exchanged."""
+        self._calls = 0
+        """Model calls made by this run."""
+        self._unchanged = 0
+        """How many leading messages are as the last model call of this run sent them:
+        the next call sends only the rest (see ModelCallInput.tail)."""
         self._compactions = carry.compactions if carry else 0
         self._earlier_replies = carry.earlier_replies if carry else 0
         self._last_input_tokens = carry.last_input_tokens if carry else 0
@@ -674,6 +683,7 @@ class AgentSession:
             )
             return
         self._messages = [summary_message(summary), *self._messages[keep:]]
+        self._unchanged = 0
         self._summarized = True
         self._first_index += len(replaced)
         self._compactions += 1
@@ -727,6 +737,10 @@ class AgentSession:
         label = model.removeprefix("anthropic:")
         if summary_request is not None:
             label = f"{label} · compact"
+        self._calls += 1
+        tail: list[Message] | None = self._messages[self._unchanged:]
+        if sum(len(m.model_dump_json()) for m in tail or ()) > TAIL_BYTES:
+            tail = None
         handle: workflow.ActivityHandle[ModelResponse] = workflow.start_activity(
             "model_call",
             ModelCallInput(
@@ -743,6 +757,10 @@ class AgentSession:
                 earlier_replies=self._earlier_replies,
                 summary_request=summary_request,
                 stream_output=summary_request is None and self._followed(),
+                revision=self._calls,
+                tail=tail,
+                tail_from=self._unchanged,
+                tail_base=self._calls - 1,
             ),
             result_type=ModelResponse,
             start_to_close_timeout=timedelta(minutes=10),
@@ -751,6 +769,7 @@ class AgentSession:
             retry_policy=MODEL_RETRY,
             summary=f"{label} · turn {self._turn}",
         )
+        self._unchanged = len(self._messages)
         try:
             return await self._unless_interrupted(handle)
         except ActivityError as e:
@@ -1106,6 +1125,7 @@ class AgentSession:
             return
         if self._messages and self._messages[-1].role == "user":
             self._messages[-1].content.extend(blocks)
+            self._unchanged = min(self._unchanged, len(self._messages) - 1)
         else:
             self._messages.append(Message(role="user", content=blocks))
         self._publish(
