@@ -35,7 +35,7 @@ async def noop() -> None:
     return None
 
 
-@workflow.defn
+@workflow.defn(sandboxed=False)  # as AgentSession runs; the module imports tenure
 class BareTurns:
     @workflow.run
     async def run(self, turns: int) -> None:
