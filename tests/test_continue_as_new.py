@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -231,3 +232,33 @@ async def test_a_question_waits_across_runs_and_the_prefix_stays_the_same(
         assert json.dumps(body["tools"]) == json.dumps(bodies[0]["tools"])
     answered = bodies[-1]["messages"][-1]["content"]
     assert any(b["type"] == "tool_result" and "blue" in json.dumps(b) for b in answered)
+
+
+async def test_followers_polling_at_every_handover_see_each_event_once(
+    agents: AgentClient, script: ScriptWriter, tmp_path: Path
+) -> None:
+    """Followers that poll without pause, while signals push the session through several
+    handovers: a poll that meets a run at the very moment it closes resumes in the next
+    run, so each follower sees every event once, in order."""
+    handle = await agents.start(SessionConfig(
+        model=script([[text("ready")]]), workspace=str(tmp_path), prompt="wait",
+    ))
+    await wait_for(handle, lambda s: s.state.kind == "idle", 60)
+
+    async def follow(offsets: list[int]) -> None:
+        async for item in handle.events(0, poll_cooldown=timedelta(0)):
+            offsets.append(item.offset)
+
+    followers = [[] for _ in range(3)]  # type: list[list[int]]
+    tasks = [asyncio.create_task(follow(offsets)) for offsets in followers]
+    handovers = 4
+    for i in range(SUGGEST_AFTER_EVENTS * handovers):
+        await handle.workflow.signal("no_such_signal", {"i": i})
+        if i % 50 == 49 and len(await runs_of(agents.client, handle.id)) > handovers:
+            break
+    assert len(await runs_of(agents.client, handle.id)) > handovers
+    await handle.end()
+    await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    end = await handle.stream_offset()
+    for offsets in followers:
+        assert offsets == list(range(end))
