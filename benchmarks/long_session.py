@@ -20,7 +20,8 @@ the carried conversation to the payload store and reading it back. The server's 
 pause between two runs of one workflow id (`history.workflowIdReuseMinimalInterval`,
 1 s, so that a workflow cannot continue as new in a tight loop) is set to 0 there: these
 runs last a few turns, a real one thousands of events, far longer than that pause.
-`--turns 0` runs part 2 alone.
+Part 2 runs `--repeat` sessions and prints the median of each handover. `--turns 0` runs
+part 2 alone.
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ async def spawn_worker(env: dict[str, str], queue: str) -> asyncio.subprocess.Pr
     )
 
 
-async def turn(session: SessionHandle, message: str, calls: int = 2) -> None:
+async def turn(session: SessionHandle, message: str, calls: int = 2, tick: float = TICK) -> None:
     """Send a message and wait until the session is idle again after `calls` model calls
-    (a compaction's summary call does not count)."""
+    (a compaction's summary call does not count), asking for its status every `tick`
+    seconds."""
     before = (await session.status()).turn
     await session.send(message)
     while True:
@@ -78,7 +80,7 @@ async def turn(session: SessionHandle, message: str, calls: int = 2) -> None:
             return
         if status.state.kind == "error":
             raise RuntimeError(status.state.message)
-        await asyncio.sleep(TICK)
+        await asyncio.sleep(tick)
 
 
 async def history_of_runs(client: Client, session_id: str) -> list[tuple[int, int]]:
@@ -199,7 +201,9 @@ async def handover_times(directory: Path, messages: int) -> list[tuple[float, fl
             model=f"scripted:{path}", workspace=str(directory), tools=[]))
         chunk = "x" * (512 * 1024 - 1) + "\n"
         for n in range(messages):
-            await turn(session, f"{n}:" + chunk, 1)
+            # Handovers are timed from the history: no need to ask for status often (a
+            # query is a workflow task on the worker, which would compete with them).
+            await turn(session, f"{n}:" + chunk, 1, tick=0.05)
         await asyncio.sleep(1)
         runs = [r async for r in client.list_workflows(f"WorkflowId = '{session.id}'")]
         runs.reverse()
@@ -223,12 +227,15 @@ async def handover_times(directory: Path, messages: int) -> list[tuple[float, fl
         server.stop()
 
 
-async def main(turns: int, compact_every: int, messages: int) -> None:
+async def main(turns: int, compact_every: int, messages: int, repeat: int) -> None:
     if turns:
         await long_session(turns, compact_every, Path(tempfile.mkdtemp()))
-    handovers = await handover_times(Path(tempfile.mkdtemp()), messages)
-    print("\n| conversation carried, MB | continue-as-new handover, ms |\n|---:|---:|")
-    for size, took in handovers:
+    sessions = [await handover_times(Path(tempfile.mkdtemp()), messages) for _ in range(repeat)]
+    print(f"\n| conversation carried, MB | continue-as-new handover, ms (median of {repeat}) |"
+          "\n|---:|---:|")
+    for handovers in zip(*sessions):
+        size = statistics.median(size for size, _ in handovers)
+        took = statistics.median(took for _, took in handovers)
         print(f"| {size:.1f} | {took:.0f} |")
 
 
@@ -237,5 +244,6 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=10_000)
     parser.add_argument("--compact-every", type=int, default=100)
     parser.add_argument("--messages", type=int, default=24, help="512 KB messages in part 2")
+    parser.add_argument("--repeat", type=int, default=5, help="sessions in part 2")
     args = parser.parse_args()
-    asyncio.run(main(args.turns, args.compact_every, args.messages))
+    asyncio.run(main(args.turns, args.compact_every, args.messages, args.repeat))

@@ -22,7 +22,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.devserver import DevServer, free_port, start_dev_server
-from tenure.models.events import Continued, PermissionRequested, SessionEnded, SessionEvent
+from tenure.models.events import (
+    Continued,
+    MessageAdded,
+    PermissionRequested,
+    SessionEnded,
+    SessionEvent,
+)
 from tenure.workers import build_worker, connect
 
 SUGGEST_AFTER_EVENTS = 150
@@ -262,3 +268,83 @@ async def test_followers_polling_at_every_handover_see_each_event_once(
     end = await handle.stream_offset()
     for offsets in followers:
         assert offsets == list(range(end))
+
+
+async def test_a_late_reader_gets_the_message_events_a_live_follower_got(
+    agents: AgentClient, script: ScriptWriter, tmp_path: Path
+) -> None:
+    """A handover carries the stream tail's message events as references to the carried
+    messages. Rebuilt in the new run, they are the very events a live follower read:
+    also a steering text merged into a tool result's message, and a message that a
+    compaction took out of the context (carried whole)."""
+    (tmp_path / "big.txt").write_text(("x" * 40 + "\n") * 1_000)
+    handle = await agents.start(SessionConfig(
+        model=script([
+            [tool_use("Bash", {"command": "while [ ! -f go ]; do sleep 0.05; done; echo went"})],
+            [text("steered")],
+            [tool_use("Read", {"file_path": "big.txt"})],
+            [text("read it")],
+            [text("after compaction")],
+            [text("last")],
+        ]),
+        workspace=str(tmp_path), prompt="start", tools=["Bash", "Read"],
+        permission_mode="bypassPermissions",
+    ))
+    live: dict[int, SessionEvent] = {}
+
+    async def follow() -> None:
+        async for item in handle.events(0):
+            live[item.offset] = item.event
+
+    follower = asyncio.create_task(follow())
+
+    async def hand_over() -> None:
+        runs = len(await runs_of(agents.client, handle.id))
+        for i in range(SUGGEST_AFTER_EVENTS // 3):
+            await handle.workflow.signal("no_such_signal", {"i": i})
+        for _ in range(300):
+            if len(await runs_of(agents.client, handle.id)) > runs:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the session did not continue as new")
+
+    await wait_for(handle, lambda s: s.state.kind == "executing_tool", 60)
+    await handle.send("and also this")
+    (tmp_path / "go").write_text("")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2, 60)
+    await hand_over()
+    await handle.send("read the big file")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 4, 60)
+    await handle.compact()
+    await handle.send("go on")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 5, 60)
+    await hand_over()
+    await handle.send("finish")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 6, 60)
+    await hand_over()
+    await handle.end()
+    await handle.result()
+    await asyncio.wait_for(follower, 30)
+
+    late = {item.offset: item.event async for item in handle.events(0)}
+    assert late == live
+    messages = [e for e in late.values() if isinstance(e, MessageAdded)]
+    steered = [e for e in messages if e.index == 2]
+    assert [(e.kind, [b.type for b in e.content]) for e in steered] == [
+        ("tool_result", ["tool_result"]), ("user", ["text"])
+    ]
+    assert any(e.kind == "tool_result" and len(e.model_dump_json()) > 20_000 for e in messages)
+    assert len(await runs_of(agents.client, handle.id)) >= 4
+
+    # What the last run was handed: message events still in the context by reference,
+    # those compaction took out of it whole.
+    started = (await handle.workflow.fetch_history()).events[0]
+    payloads = started.workflow_execution_started_event_attributes.input.payloads
+    carry = (await agents.client.data_converter.decode(payloads))[1]
+    base, log, refs = carry["stream"]["base_offset"], carry["stream"]["log"], carry["stream_messages"]
+    assert carry["summarized"] and carry["first_index"] > 0
+    for offset, event in late.items():
+        if isinstance(event, MessageAdded) and offset - base < len(log):
+            carried_whole = bool(log[offset - base]["data"])
+            assert carried_whole == (event.index < carry["first_index"]), event
+            assert carried_whole != (str(offset) in refs)

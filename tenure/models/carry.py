@@ -3,6 +3,8 @@ fresh history): everything a person or the model would miss if it were lost."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
@@ -28,6 +30,18 @@ class TurnProgress(BaseModel):
     context: list[str] = Field(default_factory=list)
     """What the PreToolUse hooks added for the waiting tool, given to the model with
     its result."""
+
+
+class MessageEventRef(BaseModel):
+    """A `message` event of the stream's tail, carried without its content: the new run
+    rebuilds it from blocks `start` to `end` of the carried message at `index`."""
+
+    turn: int
+    at: str
+    kind: Literal["user", "assistant", "tool_result"]
+    index: int
+    start: int
+    end: int
 
 
 class SessionCarry(BaseModel):
@@ -67,6 +81,9 @@ class SessionCarry(BaseModel):
     stream: WorkflowStreamState
     """The event stream's recent tail, its offsets and publishers: a follower goes on
     across the boundary without a gap or a repeat."""
+    stream_messages: dict[int, MessageEventRef] = Field(default_factory=dict)
+    """The tail's message events that `stream` carries empty, by offset (see
+    tenure/workflows/stream_tail.py)."""
     progress: TurnProgress | None = None
     """Set when the run handed over in the middle of answering a user message."""
     interrupted: bool = False

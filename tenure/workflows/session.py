@@ -64,7 +64,7 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
-from tenure.models.carry import SessionCarry, TurnProgress
+from tenure.models.carry import MessageEventRef, SessionCarry, TurnProgress
 from tenure.models.compaction import (
     KEEP_SHARE,
     estimate_tokens,
@@ -103,7 +103,7 @@ from tenure.models.transcript import (
 )
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
-from tenure.workflows import inbound
+from tenure.workflows import inbound, stream_tail
 from tenure.workflows.inbound import STREAM_POLL, STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -155,6 +155,7 @@ TAIL_BYTES = 64 * 1024
 beyond it, the activity reads them through the `transcript` query, which keeps the
 history small."""
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseModel)
 
 
 class _HandOver(Exception):
@@ -257,6 +258,14 @@ class AgentSession:
         """Context from hooks, added to the next user message the model sees."""
         self._stream = WorkflowStream(carry.stream if carry else None)
         self._events = self._stream.topic(EVENTS_TOPIC)
+        self._message_events: dict[int, MessageEventRef] = {}
+        """The stream's message events, by offset: how to rebuild each from the messages."""
+        if carry:
+            stream_tail.rebuild_items(
+                self._stream, carry.stream_messages,
+                self._messages, self._first_index, self._summarized,
+            )
+            self._message_events = carry.stream_messages
         # Publishes from outside (model deltas) go through on_signal, which checks them;
         # polls go through _on_stream_poll, which notes that someone follows the session.
         workflow.set_signal_handler(STREAM_PUBLISH_SIGNAL, None)
@@ -393,6 +402,7 @@ class AgentSession:
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self._setup is not None  # a session hands over only once it has started
+        stream = self._stream.get_state()
         carry = SessionCarry(
             runs=(self._carried.runs if self._carried else 0) + 1,
             title=self._title,
@@ -415,7 +425,11 @@ class AgentSession:
             state=self._state,
             error=self._error,
             setup=self._setup,
-            stream=self._stream.get_state(),
+            stream=stream,
+            stream_messages=stream_tail.slim_state(
+                stream, self._message_events,
+                self._messages, self._first_index, self._summarized,
+            ),
             progress=self._progress,
             interrupted=self._interrupted,
             indexed_state=self._indexed_state,
@@ -441,7 +455,9 @@ class AgentSession:
             self._stream_bytes -= self._stream_sizes.popleft()
             drop += 1
         if drop:
-            self._stream.truncate(self._stream._base_offset + drop)  # noqa: SLF001
+            base = self._stream._base_offset + drop  # noqa: SLF001
+            self._stream.truncate(base)
+            self._message_events = {o: r for o, r in self._message_events.items() if o >= base}
 
     async def _prepare(self) -> SessionSetup:
         """Ask a worker to check the session's workspace, tools and rules; that worker
@@ -537,12 +553,7 @@ class AgentSession:
                     self._publish(TurnEnded, stop_reason="interrupted")
                     return "interrupted"
                 self._messages.append(response.message)
-                self._publish(
-                    MessageAdded,
-                    kind="assistant",
-                    index=self._index(len(self._messages) - 1),
-                    content=response.message.content,
-                )
+                self._publish_message("assistant", start=0)
                 self._count_usage(response.usage)
                 if answered := await self._hook(
                     "PostAssistantResponse", assistant_text=response.message.text
@@ -1128,15 +1139,27 @@ class AgentSession:
             self._unchanged = min(self._unchanged, len(self._messages) - 1)
         else:
             self._messages.append(Message(role="user", content=blocks))
-        self._publish(
-            MessageAdded, kind=kind, index=self._index(len(self._messages) - 1), content=blocks
+        self._publish_message(kind, start=len(self._messages[-1].content) - len(blocks))
+
+    def _publish_message(
+        self, kind: Literal["user", "assistant", "tool_result"], start: int
+    ) -> None:
+        """Publish the last message's blocks from `start` on, noting where they are so that
+        a handover can carry the event by reference (see stream_tail)."""
+        content = self._messages[-1].content
+        index = self._index(len(self._messages) - 1)
+        event = self._publish(MessageAdded, kind=kind, index=index, content=content[start:])
+        offset = self._stream._base_offset + len(self._stream._log) - 1  # noqa: SLF001
+        self._message_events[offset] = MessageEventRef(
+            turn=event.turn, at=event.at, kind=kind, index=index, start=start, end=len(content)
         )
 
-    def _publish(self, event: type[BaseModel], **fields: Any) -> None:
+    def _publish(self, event: type[E], **fields: Any) -> E:
         """Append an event to the session's stream (topic `events`)."""
         at = workflow.now().isoformat().replace("+00:00", "Z")
-        payload = event(turn=self._turn, at=at, **fields).model_dump(mode="json")
-        self._events.publish(payload)
+        published = event(turn=self._turn, at=at, **fields)
+        self._events.publish(published.model_dump(mode="json"))
+        return published
 
     def _set_state(self, state: SessionState) -> None:
         if state != self._state:
