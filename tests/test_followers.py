@@ -4,11 +4,19 @@ the event stream, a model call costs no publish signal (and no workflow task).""
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
+from datetime import timedelta
 
-from conftest import ScriptWriter, StartSession, text
+from conftest import ScriptWriter, StartSession, text, tool_use
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.contrib.workflow_streams import WorkflowStream
+from temporalio.worker import Worker
 
-from tenure.models.events import MessageAdded, TextDelta
+from tenure.client.stream import follow_stream
+from tenure.models.events import EVENTS_TOPIC, WAIT_FOR_EVENTS, MessageAdded, TextDelta
 from tenure.workflows.session import FOLLOWER_GAP
 
 
@@ -41,3 +49,69 @@ async def test_no_deltas_without_a_follower_and_deltas_with_one(
     assert [d.turn for d in deltas] and all(d.turn == 2 for d in deltas)
     assert "".join(d.text for d in deltas) == "now someone is"
     await session.end()
+
+
+async def test_a_follower_writes_no_event_into_the_history(
+    script: ScriptWriter, start_session: StartSession
+) -> None:
+    """The follower's long poll (`wait_for_events`) returns only an offset, and the events
+    are read by query: the history holds none of them a second time."""
+    model = script([[tool_use("Glob", {"pattern": "*"})], [text("looked " + "x" * 2_000)]])
+    session = await start_session(model, mode="interactive", prompt="look")
+    offsets = []
+    async for item in session.events():
+        offsets.append(item.offset)
+        if isinstance(item.event, MessageAdded) and item.event.kind == "assistant" \
+                and item.event.content[0].type == "text":
+            await session.end()  # the answer, after the Glob
+    assert offsets == list(range(len(offsets))) and len(offsets) > 15
+    waits, updates = 0, []
+    async for e in session.workflow.fetch_history_events():
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            updates.append(e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            result = e.workflow_execution_update_completed_event_attributes.outcome.success
+            assert [json.loads(p.data) for p in result.payloads] == [ANY_INT]
+            waits += 1
+    assert waits and set(updates) == {WAIT_FOR_EVENTS}
+
+
+class _AnyInt:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int)
+
+
+ANY_INT = _AnyInt()
+
+
+@workflow.defn(name="StreamOnly", sandboxed=False)
+class StreamOnly:
+    """A workflow with a stream and no `wait_for_events`, as a worker of an older tenure
+    runs sessions."""
+
+    @workflow.init
+    def __init__(self, count: int) -> None:
+        self.stream = WorkflowStream()
+
+    @workflow.run
+    async def run(self, count: int) -> None:
+        for i in range(count):
+            self.stream.topic(EVENTS_TOPIC).publish({"i": i})
+            if i == count // 2:
+                await workflow.sleep(1)  # the rest while the follower waits
+        self.stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+
+async def test_a_session_without_wait_for_events_is_followed_the_old_way(
+    temporal_client: Client,
+) -> None:
+    queue = f"old-{uuid.uuid4().hex[:6]}"
+    async with Worker(temporal_client, task_queue=queue, workflows=[StreamOnly]):
+        handle = await temporal_client.start_workflow(
+            StreamOnly.run, 20, id=f"old-{uuid.uuid4().hex[:6]}", task_queue=queue
+        )
+        seen = [(offset, data) async for offset, data in follow_stream(
+            temporal_client, handle.id, [EVENTS_TOPIC], 0, timedelta(milliseconds=20)
+        )]
+    assert seen == [(i, {"i": i}) for i in range(20)]

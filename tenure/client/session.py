@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,6 @@ from temporalio.client import (
 )
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from tenure.models import (
     CompactRequest,
@@ -31,6 +29,7 @@ from tenure.models import (
     UserMessage,
 )
 from tenure.client.archive import read_archived
+from tenure.client.stream import follow_stream
 from tenure.models.transcript import TranscriptArchive, read_transcript
 from tenure.models.events import (
     DELTAS_TOPIC,
@@ -42,14 +41,6 @@ from tenure.models.events import (
 
 _EVENT_TYPES = {
     model.model_fields["type"].default for model in get_args(get_args(SessionEvent)[0])
-}
-RESUBSCRIBE_ATTEMPTS = 10
-"""How many polls in a row `SessionHandle.events()` retries after a transient refusal."""
-_RESUBSCRIBE_ON = {
-    RPCStatusCode.FAILED_PRECONDITION,
-    RPCStatusCode.UNAVAILABLE,
-    RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -225,25 +216,13 @@ class SessionHandle:
         nothing. `deltas=False` leaves out the streamed model output (topic `deltas`).
         Event types this version does not know are skipped.
         """
-        stream = WorkflowStreamClient.create(self.client, self.id)
         topics = [EVENTS_TOPIC, DELTAS_TOPIC] if deltas else [EVENTS_TOPIC]
-        offset, failures = from_offset, 0
-        while True:
-            try:
-                async for item in stream.subscribe(topics, offset, poll_cooldown=poll_cooldown):
-                    offset, failures = item.offset + 1, 0
-                    if not isinstance(item.data, dict) or item.data.get("type") not in _EVENT_TYPES:
-                        continue
-                    event = session_event.validate_python(item.data)
-                    yield StreamedEvent(item.offset, event)
-                    if isinstance(event, SessionEnded):
-                        return
+        async for offset, data in follow_stream(
+            self.client, self.id, topics, from_offset, poll_cooldown
+        ):
+            if not isinstance(data, dict) or data.get("type") not in _EVENT_TYPES:
+                continue
+            event = session_event.validate_python(data)
+            yield StreamedEvent(offset, event)
+            if isinstance(event, SessionEnded):
                 return
-            except RPCError as err:
-                # A poll that meets a run as it hands over to the next one is refused
-                # (WorkflowNotReadyFailure); so is one during a brief server outage. Poll
-                # again from the last event seen, so nothing is missed or repeated.
-                failures += 1
-                if err.status not in _RESUBSCRIBE_ON or failures > RESUBSCRIBE_ATTEMPTS:
-                    raise
-                await asyncio.sleep(min(2.0, 0.05 * 2**failures))

@@ -30,8 +30,6 @@ from tenure.models.validation import validation_problems
 
 STREAM_PUBLISH_SIGNAL = "__temporal_workflow_stream_publish"
 """The signal that `temporalio.contrib.workflow_streams` publishes through."""
-STREAM_POLL = "__temporal_workflow_stream_poll"
-"""Its long-poll update (and immediate query)."""
 REASON_CHARS = 300
 """A rejection reason is cut to this length, whatever arrived."""
 M = TypeVar("M", bound=BaseModel)

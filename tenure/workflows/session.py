@@ -74,6 +74,8 @@ from tenure.models.compaction import (
 )
 from tenure.models.events import (
     EVENTS_TOPIC,
+    STREAM_POLL,
+    WAIT_FOR_EVENTS,
     Continued,
     Compacted,
     ErrorReported,
@@ -104,7 +106,7 @@ from tenure.models.transcript import (
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
 from tenure.workflows import inbound, stream_tail
-from tenure.workflows.inbound import STREAM_POLL, STREAM_PUBLISH_SIGNAL, Rejected
+from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 """A model call's worker that stops heartbeating for this long is taken to be dead."""
@@ -271,6 +273,12 @@ class AgentSession:
         workflow.set_signal_handler(STREAM_PUBLISH_SIGNAL, None)
         workflow.set_update_handler(
             STREAM_POLL, self._on_stream_poll, validator=self._stream._validate_poll  # noqa: SLF001
+        )
+        workflow.set_update_handler(
+            WAIT_FOR_EVENTS, self._wait_for_events,
+            validator=lambda offset: self._stream._validate_poll(  # noqa: SLF001 - refused while handing over
+                PollInput(topics=[], from_offset=offset)
+            ),
         )
         self._stream_sizes: deque[int] = deque()
         self._stream_bytes = 0
@@ -1289,6 +1297,23 @@ class AgentSession:
         self._polls += 1
         try:
             return await self._stream._on_poll(poll)  # noqa: SLF001
+        finally:
+            self._polls -= 1
+            self._last_poll = workflow.now()
+
+    async def _wait_for_events(self, offset: int) -> int:
+        """A follower's long poll that brings no events (tenure/client/stream.py): it
+        returns the stream's next offset once the stream has events from `offset` on, or
+        when the run lets its followers go (it ends or hands over). The follower reads
+        the events with the stream's query, so they are not written into the history
+        again. Counted like the stream's own poll."""
+        stream = self._stream
+        self._polls += 1
+        try:
+            await workflow.wait_condition(
+                lambda: stream._base_offset + len(stream._log) > offset or stream._detaching  # noqa: SLF001
+            )
+            return stream._base_offset + len(stream._log)  # noqa: SLF001
         finally:
             self._polls -= 1
             self._last_poll = workflow.now()

@@ -1,0 +1,108 @@
+"""Following a session's event stream without writing its events into the history again.
+
+The stream's own subscription (`WorkflowStreamClient.subscribe`) long-polls with an update
+whose result carries the new events, so the session's history records every event once
+more for each follower (twice the history per turn with one). Here the long poll is the
+session's `wait_for_events` update, which returns only the offset the stream has reached,
+and the events themselves are read with the stream's query, which leaves no trace in the
+history. The session then continues as new no sooner for being watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.contrib.workflow_streams import PollInput, PollResult, WorkflowStreamClient
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from tenure.models.events import STREAM_POLL, WAIT_FOR_EVENTS
+
+RETRY_ATTEMPTS = 10
+"""How many reads in a row are retried after a transient refusal."""
+_TRANSIENT = {
+    RPCStatusCode.FAILED_PRECONDITION,  # a run that is handing over to the next one
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+}
+_DRAINING = "StreamDraining"
+"""The stream's refusal of a poll while its run hands over."""
+_CLOSED = {
+    WorkflowExecutionStatus.COMPLETED,
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.TIMED_OUT,
+}
+
+
+async def follow_stream(
+    client: Client,
+    session_id: str,
+    topics: list[str],
+    from_offset: int,
+    poll_cooldown: timedelta,
+) -> AsyncIterator[tuple[int, Any]]:
+    """(offset, decoded item) of the session's stream from `from_offset` on, live, across
+    continue-as-new, until the session's workflow has closed and every item is read. A
+    session on a worker that has no `wait_for_events` (an older tenure) is followed with
+    the stream's own subscription."""
+    handle = client.get_workflow_handle(session_id)  # the latest run, whichever it is
+    converter = client.data_converter.payload_converter
+    offset, failures, closed, more = from_offset, 0, False, False
+    while True:
+        try:
+            if not (more or closed):
+                # Waits for events past `offset` (at once if there are some), and makes
+                # this subscriber count as following the session (its model output is
+                # streamed only then).
+                await handle.execute_update(WAIT_FOR_EVENTS, offset, result_type=int)
+            page: PollResult = await handle.query(
+                STREAM_POLL, PollInput(topics=topics, from_offset=offset), result_type=PollResult
+            )
+            failures = 0
+            for item in page.items:
+                payload = Payload()
+                payload.ParseFromString(base64.b64decode(item.data))
+                offset = item.offset + 1
+                yield item.offset, converter.from_payload(payload)
+            offset, more = page.next_offset, page.more_ready
+            if closed and not more:
+                return
+            if not more and poll_cooldown:
+                await asyncio.sleep(poll_cooldown.total_seconds())  # gather a few events
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == _DRAINING:
+                await asyncio.sleep(max(poll_cooldown.total_seconds(), 0.01))
+                continue
+            # No such update on this worker: follow the old way, from where we are.
+            stream = WorkflowStreamClient.create(client, session_id)
+            async for old in stream.subscribe(topics, offset, poll_cooldown=poll_cooldown):
+                yield old.offset, old.data
+            return
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+            if isinstance(err.__cause__, asyncio.CancelledError):
+                raise err.__cause__
+            if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+                status = (await handle.describe()).status
+                if status in _CLOSED:
+                    closed = True  # read what is left, then stop
+                    continue
+            failures += 1
+            transient = not isinstance(err, RPCError) or err.status in _TRANSIENT
+            if not transient or failures > RETRY_ATTEMPTS:
+                raise
+            await asyncio.sleep(min(2.0, 0.05 * 2**failures))
