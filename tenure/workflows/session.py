@@ -261,7 +261,8 @@ class AgentSession:
         self._stream = WorkflowStream(carry.stream if carry else None)
         self._events = self._stream.topic(EVENTS_TOPIC)
         self._message_events: dict[int, MessageEventRef] = {}
-        """The stream's message events, by offset: how to rebuild each from the messages."""
+        """The stream's large message events, by offset: how to rebuild each from the
+        messages."""
         if carry:
             stream_tail.rebuild_items(
                 self._stream, carry.stream_messages,
@@ -1152,15 +1153,17 @@ class AgentSession:
     def _publish_message(
         self, kind: Literal["user", "assistant", "tool_result"], start: int
     ) -> None:
-        """Publish the last message's blocks from `start` on, noting where they are so that
-        a handover can carry the event by reference (see stream_tail)."""
+        """Publish the last message's blocks from `start` on. A large event is noted so
+        that a handover can carry it by reference to the message (see stream_tail)."""
         content = self._messages[-1].content
         index = self._index(len(self._messages) - 1)
         event = self._publish(MessageAdded, kind=kind, index=index, content=content[start:])
-        offset = self._stream._base_offset + len(self._stream._log) - 1  # noqa: SLF001
-        self._message_events[offset] = MessageEventRef(
-            turn=event.turn, at=event.at, kind=kind, index=index, start=start, end=len(content)
-        )
+        stream = self._stream
+        if len(stream._log[-1].data.data) >= stream_tail.BY_REFERENCE_BYTES:  # noqa: SLF001
+            offset = stream._base_offset + len(stream._log) - 1  # noqa: SLF001
+            self._message_events[offset] = MessageEventRef(
+                turn=event.turn, at=event.at, kind=kind, index=index, start=start, end=len(content)
+            )
 
     def _publish(self, event: type[E], **fields: Any) -> E:
         """Append an event to the session's stream (topic `events`)."""

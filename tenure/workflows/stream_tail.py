@@ -2,8 +2,8 @@
 
 The tail a session carries over continue-as-new (so that followers go on without a gap)
 holds `message` events, and each repeats content the carry already holds in `messages`:
-a long conversation's tail would double the carry. A message event whose content is
-still in the model's context goes over as a reference (`MessageEventRef`, its item carried
+a long conversation's tail would double the carry. A large message event whose content
+is still in the model's context goes over as a reference (`MessageEventRef`, its item carried
 empty); the new run rebuilds it from the carried messages, the same event a follower
 would have read from the old run.
 
@@ -21,6 +21,10 @@ from temporalio.contrib.workflow_streams import WorkflowStreamState
 from tenure.models.carry import MessageEventRef
 from tenure.models.events import MessageAdded
 from tenure.models.messages import Message
+
+BY_REFERENCE_BYTES = 1024
+"""A message event from this size goes over by reference; a smaller one costs a handover
+less than its reference would cost the workflow's memory until then."""
 
 
 def context_position(
