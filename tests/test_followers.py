@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
 from conftest import ScriptWriter, StartSession, text, tool_use
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
@@ -115,3 +116,53 @@ async def test_a_session_without_wait_for_events_is_followed_the_old_way(
             temporal_client, handle.id, [EVENTS_TOPIC], 0, timedelta(milliseconds=20)
         )]
     assert seen == [(i, {"i": i}) for i in range(20)]
+
+
+@workflow.defn(name="LostPolls", sandboxed=False)
+class LostPolls:
+    """A stream whose `wait_for_events` never answers while the run lasts, as a long poll
+    that meets a handover can be left."""
+
+    @workflow.init
+    def __init__(self) -> None:
+        self.stream = WorkflowStream()
+        self.finished = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.sleep(1)
+        self.stream.topic(EVENTS_TOPIC).publish({"i": 0})
+        await workflow.wait_condition(lambda: self.finished)
+        self.stream.topic(EVENTS_TOPIC).publish({"i": 1})
+        self.stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    @workflow.update(name=WAIT_FOR_EVENTS)
+    async def wait_for_events(self, offset: int) -> int:
+        await workflow.wait_condition(lambda: self.finished)
+        return offset
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.finished = True
+
+
+async def test_a_long_poll_left_unanswered_does_not_stall_the_follower(
+    temporal_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While its long poll waits, the follower asks the stream's offset now and then, and
+    reads the events that came meanwhile."""
+    monkeypatch.setattr("tenure.client.stream.CHECK_EVERY", timedelta(milliseconds=300))
+    queue = f"lost-{uuid.uuid4().hex[:6]}"
+    async with Worker(temporal_client, task_queue=queue, workflows=[LostPolls]):
+        handle = await temporal_client.start_workflow(
+            LostPolls.run, id=f"lost-{uuid.uuid4().hex[:6]}", task_queue=queue
+        )
+        seen = []
+        async for offset, data in follow_stream(
+            temporal_client, handle.id, [EVENTS_TOPIC], 0, timedelta(milliseconds=20)
+        ):
+            seen.append((offset, data))
+            if offset == 0:  # read while the long poll still waits
+                await handle.signal(LostPolls.finish)
+    assert seen == [(0, {"i": 0}), (1, {"i": 1})]

@@ -238,3 +238,21 @@ async def test_model_failure_in_an_interactive_session_is_an_error_state(
     assert status.state.message == status.error
     await handle.end()
     assert (await handle.result()).stop_reason == "ended"
+
+
+async def test_a_message_sent_right_after_the_start_comes_after_the_prompt(
+    script: ScriptWriter, start_session: StartSession
+) -> None:
+    """A message can reach the session before its first workflow task has taken in the
+    prompt; it still goes after the prompt."""
+    handle = await start_session(script([[text("both read")], [text("spare")]]), prompt="first")
+    await handle.send("second")
+    for _ in range(200):
+        status = await handle.status()
+        messages = (await handle.transcript()).messages
+        said = [b.text for m in messages if m.role == "user" for b in m.content if b.type == "text"]
+        if status.state.kind == "idle" and "second" in said:
+            break
+        await asyncio.sleep(0.05)
+    assert said == ["first", "second"]  # in one message or two, but in this order
+    await handle.end()

@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -27,8 +28,9 @@ from temporalio.contrib.workflow_streams import PollInput, PollResult, WorkflowS
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tenure.models.events import STREAM_POLL, WAIT_FOR_EVENTS
+from tenure.models.events import STREAM_OFFSET, STREAM_POLL, WAIT_FOR_EVENTS
 
+CHECK_EVERY = timedelta(seconds=5)
 RETRY_ATTEMPTS = 10
 """How many reads in a row are retried after a transient refusal."""
 _TRANSIENT = {
@@ -48,6 +50,28 @@ _CLOSED = {
 }
 
 
+async def _wait_for_events(handle: WorkflowHandle[Any, Any], offset: int) -> None:
+    """Wait for events past `offset` (at once if there are some); this makes the
+    subscriber count as following the session (its model output is streamed only then).
+    A long poll sent just as a run hands over can be left without an answer, so every
+    CHECK_EVERY the stream's offset is asked too (a query: nothing in the history)."""
+    wait = asyncio.ensure_future(handle.execute_update(WAIT_FOR_EVENTS, offset, result_type=int))
+    try:
+        while True:
+            done, _ = await asyncio.wait({wait}, timeout=CHECK_EVERY.total_seconds())
+            if done:
+                wait.result()
+                return
+            reached: int = await handle.query(STREAM_OFFSET, result_type=int)
+            if reached > offset:
+                return  # the stream went on without this poll
+    finally:
+        if not wait.done():
+            wait.cancel()  # only the waiting here: the update ends with the next event
+        elif not wait.cancelled():
+            wait.exception()  # looked at: it no longer matters
+
+
 async def follow_stream(
     client: Client,
     session_id: str,
@@ -65,10 +89,7 @@ async def follow_stream(
     while True:
         try:
             if not (more or closed):
-                # Waits for events past `offset` (at once if there are some), and makes
-                # this subscriber count as following the session (its model output is
-                # streamed only then).
-                await handle.execute_update(WAIT_FOR_EVENTS, offset, result_type=int)
+                await _wait_for_events(handle, offset)
             page: PollResult = await handle.query(
                 STREAM_POLL, PollInput(topics=topics, from_offset=offset), result_type=PollResult
             )

@@ -23,6 +23,8 @@ EVENTS_TOPIC = "events"
 DELTAS_TOPIC = "deltas"
 STREAM_POLL = "__temporal_workflow_stream_poll"
 """The stream's long-poll update and its immediate query (temporalio.contrib.workflow_streams)."""
+STREAM_OFFSET = "__temporal_workflow_stream_offset"
+"""The stream's query for its next offset."""
 WAIT_FOR_EVENTS = "wait_for_events"
 """The session's long-poll update that returns only the stream's next offset (see
 tenure/client/stream.py)."""

@@ -348,7 +348,7 @@ class AgentSession:
                 workspace=self._workspace,
             )
             if config.prompt:
-                self._inbox.append(config.prompt)
+                self._inbox.insert(0, config.prompt)  # before any message sent meanwhile
             if started := await self._hook("SessionStart"):
                 self._hook_context += started.additional_context
 

@@ -39,6 +39,7 @@ async def until(handle: Any, kind: str, turn: int | None = None) -> Any:
 async def record(out: Path) -> None:
     work = Path(tempfile.mkdtemp())
     (work / "notes.txt").write_text("first line\n")
+    (work / "big.txt").write_text("a longer line of notes\n" * 100)  # events over 1 KB
     scripts = {
         "approvals": [
             [{"type": "text", "text": "Reading."}, use("Read", {"file_path": "notes.txt"}, 1)],
@@ -70,7 +71,7 @@ async def record(out: Path) -> None:
         ],
         "long": [
             *[turn for k in range(8)
-              for turn in ([use("Read", {"file_path": "notes.txt"}, 10 + k)], f"read {k}")],
+              for turn in ([use("Read", {"file_path": "big.txt"}, 10 + k)], f"read {k}")],
             [use("Bash", {"command": "echo approved"}, 30)],
             "bash done",
         ],
@@ -147,10 +148,11 @@ async def record(out: Path) -> None:
             await jobs.result()
 
             # A long conversation: continue-as-new (while idle, and while an approval
-            # waits), and a compaction on demand.
+            # waits), and a compaction on demand, with a follower all along.
             long = await agents.start(SessionConfig(
                 model=models["long"], prompt="start", workspace=str(work),
                 tools=["Read", "Bash"]), session_id="replay-long")
+            follower = asyncio.create_task(_follow(long))
             await until(long, "idle", turn=2)
             for k in range(1, 8):
                 await long.send(f"read {k}")
@@ -168,6 +170,7 @@ async def record(out: Path) -> None:
             await until(long, "idle", turn=18)
             await long.end()
             await long.result()
+            await asyncio.wait_for(follower, 30)
 
         # A host move: the worker that hosts the session's tools goes away between two
         # turns; the next tool call waits for it, then the session moves to another.
@@ -198,6 +201,11 @@ async def record(out: Path) -> None:
         raise
     finally:
         server.stop()
+
+
+async def _follow(handle: Any) -> None:
+    async for _ in handle.events():
+        pass
 
 
 if __name__ == "__main__":
