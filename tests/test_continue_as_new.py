@@ -60,6 +60,18 @@ async def runs_of(client: Client, session_id: str) -> list[WorkflowExecutionStat
     ]
 
 
+async def hand_over(client: Client, handle: SessionHandle) -> None:
+    """Signals that change nothing grow the history until the session continues as new."""
+    runs = len(await runs_of(client, handle.id))
+    for i in range(SUGGEST_AFTER_EVENTS // 3):
+        await handle.workflow.signal("no_such_signal", {"i": i})
+    for _ in range(300):
+        if len(await runs_of(client, handle.id)) > runs:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the session did not continue as new")
+
+
 class Follower:
     """A subscriber that reads the session's stream from offset 0 to its end."""
 
@@ -215,16 +227,8 @@ async def test_a_question_waits_across_runs_and_the_prefix_stays_the_same(
     ))
     status = await wait_for(handle, lambda s: bool(s.pending_questions), 60)
     request_id = status.pending_questions[0].request_id
-    runs = len(await runs_of(agents.client, handle.id))
-    assert runs >= 2  # the reads alone cross a boundary
-    for i in range(SUGGEST_AFTER_EVENTS // 3):
-        await handle.workflow.signal("no_such_signal", {"i": i})
-    for _ in range(300):
-        if len(await runs_of(agents.client, handle.id)) > runs:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the session did not continue as new while asking")
+    assert len(await runs_of(agents.client, handle.id)) >= 2  # the reads alone cross one
+    await hand_over(agents.client, handle)  # while asking
     status = await handle.status()
     assert [q.request_id for q in status.pending_questions] == [request_id]
     await handle.answer(request_id, {"Which colour?": "blue"})
@@ -298,30 +302,20 @@ async def test_a_late_reader_gets_the_message_events_a_live_follower_got(
 
     follower = asyncio.create_task(follow())
 
-    async def hand_over() -> None:
-        runs = len(await runs_of(agents.client, handle.id))
-        for i in range(SUGGEST_AFTER_EVENTS // 3):
-            await handle.workflow.signal("no_such_signal", {"i": i})
-        for _ in range(300):
-            if len(await runs_of(agents.client, handle.id)) > runs:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the session did not continue as new")
-
     await wait_for(handle, lambda s: s.state.kind == "executing_tool", 60)
     await handle.send("and also this")
     (tmp_path / "go").write_text("")
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2, 60)
-    await hand_over()
+    await hand_over(agents.client, handle)
     await handle.send("read the big file")
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 4, 60)
     await handle.compact()
     await handle.send("go on")
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 5, 60)
-    await hand_over()
+    await hand_over(agents.client, handle)
     await handle.send("finish")
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 6, 60)
-    await hand_over()
+    await hand_over(agents.client, handle)
     await handle.end()
     await handle.result()
     await asyncio.wait_for(follower, 30)

@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from tenure.models.events import STREAM_OFFSET, STREAM_POLL, WAIT_FOR_EVENTS
 
 CHECK_EVERY = timedelta(seconds=5)
+"""While a long poll waits, how often the stream's offset is asked (see _wait_for_events)."""
 RETRY_ATTEMPTS = 10
 """How many reads in a row are retried after a transient refusal."""
 _TRANSIENT = {
