@@ -26,7 +26,7 @@ BAD_CONFIGS: list[tuple[str, list[Any], str]] = [
     ("model is a number", [{"model": 5}], "model"),
     ("model is null", [{"model": None}], "model"),
     ("model is a list", [{"model": ["claude-sonnet-4-6"]}], "model"),
-    ("model of an unknown provider", [{"model": "openai:gpt-4o"}], "model"),
+    ("model of an unknown provider", [{"model": "mistral:large"}], "model"),
     ("bare non-Claude model", [{"model": "gpt-4o"}], "model"),
     ("empty model", [{"model": ""}], "model"),
     ("max_turns as a string", [config_with(max_turns="5")], "max_turns"),
@@ -71,7 +71,7 @@ CLI_BAD_CONFIGS: list[tuple[str, list[str], str]] = [
     ("max_turns as a string", ['{"model": "claude-sonnet-4-6", "max_turns": "5"}'], "max_turns"),
     ("non-object", ['"claude-sonnet-4-6"'], "input"),
     ("two inputs", ['{"model": "claude-sonnet-4-6"}', '{"model": "claude-sonnet-4-6"}'], "input"),
-    ("model openai", ['{"model": "openai:gpt-4o"}'], "model"),
+    ("model of another provider", ['{"model": "gemini:pro"}'], "model"),
     ("bad rules", ['{"model": "claude-sonnet-4-6", "permissions": {"allow": 1}}'], "allow"),
     ("null", ["null"], "input"),
 ]

@@ -45,7 +45,7 @@ async def test_a_relative_script_path_is_read_where_the_command_ran(
     assert "found it" in result.stdout
 
 
-@pytest.mark.parametrize("model", ["gpt-4o", "openai:gpt-4o", "anthropic:", "scripted:"])
+@pytest.mark.parametrize("model", ["gpt-4o", "gemini:pro", "anthropic:", "openai:", "scripted:"])
 async def test_a_model_no_provider_serves_is_refused_at_once(
     env: dict[str, str], model: str
 ) -> None:

@@ -42,7 +42,8 @@ class SessionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     model: str
-    """`anthropic:NAME`, a bare Claude model name, or `scripted:PATH`."""
+    """`anthropic:NAME`, a bare Claude model name, `openai:NAME` (any OpenAI-compatible
+    Chat Completions endpoint), or `scripted:PATH`."""
     prompt: str | None = None
     """The first user message; without it the session waits for `user_message`."""
     system_prompt: str | None = None
@@ -67,13 +68,13 @@ class SessionConfig(BaseModel):
     @classmethod
     def _known_provider(cls, model: str) -> str:
         provider, _, name = model.partition(":")
-        if name and provider in ("anthropic", "scripted"):
+        if name and provider in ("anthropic", "openai", "scripted"):
             return model
         if not name and model.startswith("claude-"):
             return model
         raise ValueError(
-            "model must be `anthropic:NAME`, a Claude model name (`claude-...`) or "
-            f"`scripted:PATH`, not {model[:80]!r}"
+            "model must be `anthropic:NAME`, a Claude model name (`claude-...`), "
+            f"`openai:NAME` or `scripted:PATH`, not {model[:80]!r}"
         )
 
     def display_title(self) -> str | None:

@@ -9,16 +9,20 @@ from tenure.providers.base import (
 
 
 def provider_for(model: str) -> Provider:
-    """`scripted:PATH`, `anthropic:NAME`, or a bare Claude model name."""
+    """`scripted:PATH`, `anthropic:NAME`, `openai:NAME`, or a bare Claude model name."""
     prefix, sep, rest = model.partition(":")
     if sep and prefix == "scripted":
         from tenure.providers.scripted import ScriptedProvider
 
         return ScriptedProvider(rest)
+    if sep and prefix == "openai":
+        from tenure.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(rest)
     if sep and prefix != "anthropic":
         raise ModelCallError(
             f"Unknown model provider {prefix!r} in {model!r}: use anthropic:NAME, a Claude "
-            "model name, or scripted:PATH",
+            "model name, openai:NAME or scripted:PATH",
             retryable=False,
         )
     from tenure.providers.anthropic import AnthropicProvider

@@ -6,16 +6,11 @@ failure becomes a ModelCallError that says whether another try can help.
 
 from __future__ import annotations
 
-import email.utils
 import functools
-import json
 import logging
 import os
-import re
 import socket
-import time
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,7 +42,6 @@ from anthropic.types import ThinkingBlock as ApiThinkingBlock
 from anthropic.types import ToolUseBlock as ApiToolUseBlock
 
 from tenure.models import (
-    MALFORMED_INPUT_KEY,
     ContentBlock,
     Message,
     ModelRequest,
@@ -57,7 +51,14 @@ from tenure.models import (
     ToolUseBlock,
     Usage,
 )
-from tenure.providers.base import ModelCallError, StreamCallback, is_retryable_status
+from tenure.providers.base import (
+    ModelCallError,
+    StreamCallback,
+    connection_problem,
+    is_retryable_status,
+    retry_after,
+    tool_input,
+)
 
 MISSING_KEY = (
     f"ANTHROPIC_API_KEY is not set on worker {socket.gethostname()}:{os.getpid()}; "
@@ -142,7 +143,7 @@ class AnthropicProvider:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError
             raise ModelCallError(
-                f"cannot reach the Anthropic API ({_connection_problem(e)})", retryable=True
+                f"cannot reach the Anthropic API ({connection_problem(e, isinstance(e, anthropic.APITimeoutError))})", retryable=True
             ) from e
         except TypeError as e:
             # The SDK raises this before sending when it has no credential to send.
@@ -172,16 +173,6 @@ async def _read(
         raise ModelCallError(
             f"The Anthropic stream broke off: {type(e).__name__}: {e}", retryable=True
         ) from e
-
-
-def _connection_problem(e: anthropic.APIConnectionError) -> str:
-    """What went wrong, in a few words: the SDK's own message is always "Connection
-    error.", its cause says which (`Name or service not known`, `All connection attempts
-    failed`, ...)."""
-    if isinstance(e, anthropic.APITimeoutError):
-        return "timed out"
-    cause = " ".join(str(e.__cause__ or "").split())
-    return re.sub(r"^\[Errno -?\d+\] ", "", cause)[:200] or str(e).rstrip(".")
 
 
 def _system(prompt: str | None) -> list[TextBlockParam]:
@@ -226,24 +217,7 @@ class _PartialBlock:
             return TextBlock(text=self.text)
         if self.kind == "thinking":
             return ThinkingBlock(thinking=self.text, signature=self.signature)
-        return ToolUseBlock(id=self.id, name=self.name, input=_tool_input(self.text))
-
-
-def _tool_input(raw: str) -> dict[str, Any]:
-    """The tool_use input parsed from the streamed JSON.
-
-    A model can emit input that is not a JSON object (cut off by max_tokens, or just
-    wrong). Failing the call would retry into the same answer, and `{}` would hide the
-    mistake, so the raw text is kept under `__malformed_input__`: the tool layer then
-    reports a clear error to the model, which can try again.
-    """
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        return {MALFORMED_INPUT_KEY: raw}
-    return value if isinstance(value, dict) else {MALFORMED_INPUT_KEY: raw}
+        return ToolUseBlock(id=self.id, name=self.name, input=tool_input(self.text))
 
 
 class _ResponseBuilder:
@@ -344,27 +318,5 @@ def _status_error(e: anthropic.APIStatusError) -> ModelCallError:
         text,
         retryable=is_retryable_status(status),
         status_code=status,
-        retry_after=_retry_after(e.response.headers),
+        retry_after=retry_after(e.response.headers),
     )
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import email.utils
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from tenure.models import ModelRequest, ModelResponse
+from tenure.models import MALFORMED_INPUT_KEY, ModelRequest, ModelResponse
 
 StreamCallback = Callable[[str, str], None]
 """Called with (kind, delta) as output arrives: kind is `text` or `thinking`."""
@@ -46,3 +50,52 @@ class Provider(Protocol):
         Raises ModelCallError for provider failures.
         """
         ...
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(float(millis) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def connection_problem(error: Exception, timed_out: bool) -> str:
+    """What went wrong, in a few words: the SDKs' own message is always "Connection
+    error.", its cause says which (`Name or service not known`, `All connection attempts
+    failed`, ...)."""
+    if timed_out:
+        return "timed out"
+    cause = " ".join(str(error.__cause__ or "").split())
+    return re.sub(r"^\[Errno -?\d+\] ", "", cause)[:200] or str(error).rstrip(".")
+
+
+def tool_input(raw: str) -> dict[str, Any]:
+    """A tool call's input parsed from the streamed JSON.
+
+    A model can emit input that is not a JSON object (cut off by max_tokens, or just
+    wrong). Failing the call would retry into the same answer, and `{}` would hide the
+    mistake, so the raw text is kept under `__malformed_input__`: the tool layer then
+    reports a clear error to the model, which can try again.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return {MALFORMED_INPUT_KEY: raw}
+    return value if isinstance(value, dict) else {MALFORMED_INPUT_KEY: raw}
