@@ -72,6 +72,7 @@ async def test_text_streams_as_deltas_with_usage_and_the_request_is_chat_complet
     body = openai_fake.requests[0].body
     assert openai_fake.requests[0].headers["authorization"] == "Bearer test-key"
     assert body["model"] == "gpt-test" and body["stream"] is True and body["max_tokens"] == 512
+    assert "max_completion_tokens" not in body  # OpenAI's own API gets that one instead
     assert body["stream_options"] == {"include_usage": True}
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["messages"][1]["role"] == "user"
@@ -203,3 +204,27 @@ def test_compaction_knows_some_openai_windows_and_assumes_the_default_otherwise(
     assert context_window("openai:gpt-4.1-nano") == 1_047_576
     assert context_window("openai:llama3.2") == DEFAULT_CONTEXT_WINDOW
     assert deprecation("openai:gpt-4o") is None
+
+
+async def test_a_429_and_a_cut_stream_are_retried_by_the_session(
+    openai_fake: FakeOpenAI, start_session: StartSession
+) -> None:
+    openai_fake.add(
+        FakeOpenAI.error(429, "Slow down", {"retry-after": "1"}),
+        FakeOpenAI.cut_midway(),
+        FakeOpenAI.stream("Made it."),
+    )
+    handle = await start_session("openai:gpt-test", prompt="go", mode="autonomous", tools=[])
+    outcome = await handle.result()
+    assert (outcome.stop_reason, outcome.text) == ("end_turn", "Made it.")
+    assert len(openai_fake.requests) == 3
+
+
+async def test_openais_own_api_gets_max_completion_tokens(
+    openai_fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tenure.providers.openai.OPENAI_HOST", "127.0.0.1")  # the fake, as if
+    openai_fake.add(FakeOpenAI.stream("ok"))
+    await complete(request())
+    body = openai_fake.requests[0].body
+    assert body["max_completion_tokens"] == 512 and "max_tokens" not in body

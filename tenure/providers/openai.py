@@ -50,6 +50,7 @@ MISSING_KEY = (
     "(any value for an endpoint that needs none, such as Ollama), and OPENAI_BASE_URL for "
     "an endpoint other than OpenAI's"
 )
+OPENAI_HOST = "api.openai.com"
 _STOP_REASONS = {"tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 
 
@@ -72,6 +73,9 @@ class OpenAIProvider:
         builder = _ResponseBuilder(on_delta)
         client = self._client or default_client()
         try:
+            # OpenAI's own API wants max_completion_tokens (its reasoning models refuse
+            # max_tokens); the compatible servers know max_tokens.
+            limit = "max_completion_tokens" if client.base_url.host == OPENAI_HOST else "max_tokens"
             stream = await client.chat.completions.create(
                 model=self.model,
                 messages=_messages(request),
@@ -79,21 +83,12 @@ class OpenAIProvider:
                     cast(list[ChatCompletionFunctionToolParam], [_function(t) for t in tools])
                     if tools else openai.omit
                 ),
-                max_tokens=request.max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
+                extra_body={limit: request.max_tokens},
             )
-            try:
-                async for chunk in stream:
-                    builder.add(chunk)
-            except openai.APIStatusError:
-                raise
-            except (openai.APIConnectionError, ModelCallError):
-                raise
-            except Exception as e:  # the HTTP library's own, once the stream has started
-                raise ModelCallError(
-                    f"The OpenAI stream broke off: {type(e).__name__}: {e}", retryable=True
-                ) from e
+            async with stream:
+                await _read(stream, builder)
         except openai.APIStatusError as e:
             raise _status_error(e) from e
         except openai.APIConnectionError as e:  # includes APITimeoutError
@@ -105,6 +100,21 @@ class OpenAIProvider:
         except openai.OpenAIError as e:
             raise ModelCallError(f"OpenAI SDK error: {e}", retryable=False) from e
         return builder.response()
+
+
+async def _read(stream: openai.AsyncStream[ChatCompletionChunk], builder: _ResponseBuilder) -> None:
+    """Feed the chunks to the builder. Once the response has started, the SDK lets errors
+    of its HTTP library through unwrapped (a dropped connection, a garbled line): a model
+    call is safe to retry, so any such failure is a retryable ModelCallError."""
+    try:
+        async for chunk in stream:
+            builder.add(chunk)
+    except (openai.APIStatusError, openai.APIConnectionError, ModelCallError):
+        raise
+    except Exception as e:
+        raise ModelCallError(
+            f"The OpenAI stream broke off: {type(e).__name__}: {e}", retryable=True
+        ) from e
 
 
 def _function(tool: dict[str, Any]) -> dict[str, Any]:
