@@ -75,7 +75,8 @@ class OpenAIProvider:
         try:
             # OpenAI's own API wants max_completion_tokens (its reasoning models refuse
             # max_tokens); the compatible servers know max_tokens.
-            limit = "max_completion_tokens" if client.base_url.host == OPENAI_HOST else "max_tokens"
+            own_api = client.base_url.host == OPENAI_HOST
+            limit = "max_completion_tokens" if own_api else "max_tokens"
             stream = await client.chat.completions.create(
                 model=self.model,
                 messages=_messages(request),
@@ -102,7 +103,9 @@ class OpenAIProvider:
         return builder.response()
 
 
-async def _read(stream: openai.AsyncStream[ChatCompletionChunk], builder: _ResponseBuilder) -> None:
+async def _read(
+    stream: openai.AsyncStream[ChatCompletionChunk], builder: _ResponseBuilder
+) -> None:
     """Feed the chunks to the builder. Once the response has started, the SDK lets errors
     of its HTTP library through unwrapped (a dropped connection, a garbled line): a model
     call is safe to retry, so any such failure is a retryable ModelCallError."""
@@ -148,10 +151,9 @@ def _assistant(message: Message) -> dict[str, Any]:
          "function": {"name": b.name, "arguments": json.dumps(b.input)}}
         for b in message.content if isinstance(b, ToolUseBlock)
     ]
-    param: dict[str, Any] = {"role": "assistant", "content": text or None}
-    if calls:
-        param["tool_calls"] = calls
-    return param
+    if not calls:
+        return {"role": "assistant", "content": text}
+    return {"role": "assistant", "content": text or None, "tool_calls": calls}
 
 
 def _user(message: Message, context: list[str]) -> list[dict[str, Any]]:
