@@ -255,4 +255,10 @@ async def test_a_message_sent_right_after_the_start_comes_after_the_prompt(
             break
         await asyncio.sleep(0.05)
     assert said == ["first", "second"]  # in one message or two, but in this order
+    if len(messages[0].content) == 2:  # it came before the first task: the gated change
+        markers = [e.marker_recorded_event_attributes
+                   async for e in handle.workflow.fetch_history_events()
+                   if e.HasField("marker_recorded_event_attributes")]
+        assert any(b"prompt-before-early-messages" in m.details["patch-data"].payloads[0].data
+                   for m in markers)
     await handle.end()

@@ -136,6 +136,10 @@ CHECK_INPUT = "check-input-before-asking"
 FAIL_ON_ERROR = "fail-on-error-outcome"
 HAND_OVER = "continue-as-new"
 COMPACTION = "compaction"
+PROMPT_FIRST = "prompt-before-early-messages"
+"""A message that reached a session before its first workflow task goes after the first
+prompt (it went before it). Asked only when there is such a message, so only those
+sessions carry the marker."""
 LEAN_START = "lean-start"
 """A session started under this code has all of COARSE_INDEX, CHECK_INPUT and
 FAIL_ON_ERROR, under one marker in place of three: the SDK follows each marker with an
@@ -348,7 +352,10 @@ class AgentSession:
                 workspace=self._workspace,
             )
             if config.prompt:
-                self._inbox.insert(0, config.prompt)  # before any message sent meanwhile
+                if self._inbox and workflow.patched(PROMPT_FIRST):
+                    self._inbox.insert(0, config.prompt)  # before any message sent meanwhile
+                else:
+                    self._inbox.append(config.prompt)
             if started := await self._hook("SessionStart"):
                 self._hook_context += started.additional_context
 
