@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Literal, NoReturn, TypeVar
 
@@ -1171,10 +1172,8 @@ class AgentSession:
         content = self._messages[-1].content
         index = self._index(len(self._messages) - 1)
         event = self._publish(MessageAdded, kind=kind, index=index, content=content[start:])
-        stream = self._stream
-        if len(stream._log[-1].data.data) >= stream_tail.BY_REFERENCE_BYTES:  # noqa: SLF001
-            offset = stream._base_offset + len(stream._log) - 1  # noqa: SLF001
-            self._message_events[offset] = MessageEventRef(
+        if len(self._stream._log[-1].data.data) >= stream_tail.BY_REFERENCE_BYTES:  # noqa: SLF001
+            self._message_events[self._stream_end() - 1] = MessageEventRef(
                 turn=event.turn, at=event.at, kind=kind, index=index, start=start, end=len(content)
             )
 
@@ -1310,12 +1309,8 @@ class AgentSession:
     async def _on_stream_poll(self, poll: PollInput) -> PollResult:
         """The stream's long poll (an update), counted: model output is streamed only
         while someone follows the session."""
-        self._polls += 1
-        try:
+        with self._follower():
             return await self._stream._on_poll(poll)  # noqa: SLF001
-        finally:
-            self._polls -= 1
-            self._last_poll = workflow.now()
 
     async def _wait_for_events(self, offset: int) -> int:
         """A follower's long poll that brings no events (tenure/client/stream.py): it
@@ -1323,16 +1318,25 @@ class AgentSession:
         when the run lets its followers go (it ends or hands over). The follower reads
         the events with the stream's query, so they are not written into the history
         again. Counted like the stream's own poll."""
-        stream = self._stream
+        with self._follower():
+            await workflow.wait_condition(
+                lambda: self._stream_end() > offset or self._stream._detaching  # noqa: SLF001
+            )
+            return self._stream_end()
+
+    @contextmanager
+    def _follower(self) -> Iterator[None]:
+        """A poll of the stream, while it waits: someone follows the session."""
         self._polls += 1
         try:
-            await workflow.wait_condition(
-                lambda: stream._base_offset + len(stream._log) > offset or stream._detaching  # noqa: SLF001
-            )
-            return stream._base_offset + len(stream._log)  # noqa: SLF001
+            yield
         finally:
             self._polls -= 1
             self._last_poll = workflow.now()
+
+    def _stream_end(self) -> int:
+        """The offset the stream's next event will have."""
+        return self._stream._on_offset()  # noqa: SLF001
 
     def _followed(self) -> bool:
         """Whether a subscriber polls the stream now or did within FOLLOWER_GAP, or the
