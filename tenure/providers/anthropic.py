@@ -55,6 +55,7 @@ from tenure.providers.base import (
     ModelCallError,
     StreamCallback,
     connection_problem,
+    feed,
     is_retryable_status,
     retry_after,
     tool_input,
@@ -138,7 +139,7 @@ class AnthropicProvider:
                 stream=True,
             )
             async with stream:
-                await _read(stream, builder)
+                await feed(stream, builder.add, "Anthropic", (anthropic.AnthropicError,))
         except anthropic.APIStatusError as e:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError
@@ -153,26 +154,6 @@ class AnthropicProvider:
         except anthropic.AnthropicError as e:
             raise ModelCallError(f"Anthropic SDK error: {e}", retryable=False) from e
         return builder.response()
-
-
-async def _read(
-    stream: anthropic.AsyncStream[RawMessageStreamEvent], builder: _ResponseBuilder
-) -> None:
-    """Feed the stream's events to the builder.
-
-    Once the response has started, the SDK lets errors of its HTTP library through
-    unwrapped (a dropped connection, a read timeout, a garbled event). A model call is safe
-    to retry, so any such failure is a retryable ModelCallError.
-    """
-    try:
-        async for event in stream:
-            builder.add(event)
-    except (anthropic.AnthropicError, ModelCallError):
-        raise
-    except Exception as e:
-        raise ModelCallError(
-            f"The Anthropic stream broke off: {type(e).__name__}: {e}", retryable=True
-        ) from e
 
 
 def _system(prompt: str | None) -> list[TextBlockParam]:

@@ -6,11 +6,12 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncIterable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from tenure.models import MALFORMED_INPUT_KEY, ModelRequest, ModelResponse
 
+T = TypeVar("T")
 StreamCallback = Callable[[str, str], None]
 """Called with (kind, delta) as output arrives: kind is `text` or `thinking`."""
 
@@ -99,3 +100,27 @@ def tool_input(raw: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {MALFORMED_INPUT_KEY: raw}
     return value if isinstance(value, dict) else {MALFORMED_INPUT_KEY: raw}
+
+
+async def feed(
+    stream: AsyncIterable[T],
+    add: Callable[[T], None],
+    provider: str,
+    classified: tuple[type[Exception], ...],
+) -> None:
+    """Pass each item of a provider's stream to `add`.
+
+    Once the response has started, the SDKs let errors of their HTTP library through
+    unwrapped (a dropped connection, a read timeout, a garbled event). A model call is
+    safe to retry, so any such failure is a retryable ModelCallError; the errors the SDK
+    itself raises (`classified`) go on to the provider's own classification.
+    """
+    try:
+        async for item in stream:
+            add(item)
+    except Exception as e:
+        if isinstance(e, (ModelCallError, *classified)):
+            raise
+        raise ModelCallError(
+            f"The {provider} stream broke off: {type(e).__name__}: {e}", retryable=True
+        ) from e

@@ -40,6 +40,7 @@ from tenure.providers.base import (
     ModelCallError,
     StreamCallback,
     connection_problem,
+    feed,
     is_retryable_status,
     retry_after,
     tool_input,
@@ -89,7 +90,8 @@ class OpenAIProvider:
                 extra_body={limit: request.max_tokens},
             )
             async with stream:
-                await _read(stream, builder)
+                classified = (openai.APIStatusError, openai.APIConnectionError)
+                await feed(stream, builder.add, "OpenAI", classified)
         except openai.APIStatusError as e:
             raise _status_error(e) from e
         except openai.APIConnectionError as e:  # includes APITimeoutError
@@ -101,23 +103,6 @@ class OpenAIProvider:
         except openai.OpenAIError as e:
             raise ModelCallError(f"OpenAI SDK error: {e}", retryable=False) from e
         return builder.response()
-
-
-async def _read(
-    stream: openai.AsyncStream[ChatCompletionChunk], builder: _ResponseBuilder
-) -> None:
-    """Feed the chunks to the builder. Once the response has started, the SDK lets errors
-    of its HTTP library through unwrapped (a dropped connection, a garbled line): a model
-    call is safe to retry, so any such failure is a retryable ModelCallError."""
-    try:
-        async for chunk in stream:
-            builder.add(chunk)
-    except (openai.APIStatusError, openai.APIConnectionError, ModelCallError):
-        raise
-    except Exception as e:
-        raise ModelCallError(
-            f"The OpenAI stream broke off: {type(e).__name__}: {e}", retryable=True
-        ) from e
 
 
 def _function(tool: dict[str, Any]) -> dict[str, Any]:
