@@ -766,6 +766,3 @@ def end(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> N
     _with_session(session_id, lambda handle: handle.end())
     out.print(f"Ended {session_id}.")
 
-
-if __name__ == "__main__":
-    app()

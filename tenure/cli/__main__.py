@@ -1,0 +1,5 @@
+"""`python -m tenure.cli`: the `tenure` command."""
+
+from tenure.cli import app
+
+app()
