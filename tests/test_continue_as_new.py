@@ -351,3 +351,42 @@ async def test_a_late_reader_gets_the_message_events_a_live_follower_got(
             if not carried_whole:
                 by_reference.append(event)
     assert [e.kind for e in by_reference] == ["tool_result"]  # the Read of big.txt
+
+
+async def test_a_parallel_batch_waiting_for_people_waits_across_runs(
+    short_history_server: DevServer, script: ScriptWriter, tmp_path: Path
+) -> None:
+    """Two calls of one reply wait for approval while the reads beside them are done; the
+    session hands over meanwhile, and the new run waits for the same two requests, then
+    runs what is left, once, with every result in the reply's order."""
+    from test_parallel_tools import nap, peek  # the tools of the parallel-call tests
+
+    client = await connect(short_history_server.address)
+    queue = f"can-parallel-{uuid.uuid4().hex[:8]}"
+    calls = [
+        tool_use("nap", {"label": "a", "seconds": 0.1}, "toolu_a"),
+        tool_use("peek", {"label": "p"}, "toolu_p"),
+        tool_use("nap", {"label": "b", "seconds": 0.1}, "toolu_b"),
+        tool_use("Bash", {"command": "echo ran >> ran.txt"}, "toolu_bash"),
+    ]
+    async with build_worker(client, task_queue=queue, tools=[nap, peek]):
+        handle = await AgentClient(client, task_queue=queue).start(SessionConfig(
+            model=script([calls, [text("all done")]]), workspace=str(tmp_path), prompt="go",
+            mode="autonomous", permissions={"ask": ["peek"]}, tools=["nap", "peek", "Bash"]))
+        status = await wait_for(handle, lambda s: len(s.pending_permissions) == 2, 30)
+        asked = [p.request_id for p in status.pending_permissions]
+        runs = len(await runs_of(client, handle.id))
+        await hand_over(client, handle)
+        assert len(await runs_of(client, handle.id)) > runs
+        status = await handle.status()
+        assert [p.request_id for p in status.pending_permissions] == asked
+        assert status.state.kind == "waiting_for_permission"
+        for request_id in asked:
+            await handle.approve(request_id)
+        outcome = await asyncio.wait_for(handle.result(), 60)
+        got = [b for m in (await handle.transcript()).messages for b in m.content
+               if b.type == "tool_result"]
+    assert outcome.text == "all done"
+    assert [(b.tool_use_id, b.is_error) for b in got] == [
+        ("toolu_a", False), ("toolu_p", False), ("toolu_b", False), ("toolu_bash", False)]
+    assert (tmp_path / "ran.txt").read_text() == "ran\n"

@@ -114,3 +114,31 @@ async def test_sessions_piped_are_whole_and_newest_first(
     assert old_row[-1] == "older " + "o" * 120  # not cut to the terminal's width
     for session in (older, newer):
         await session.end()
+
+
+def test_results_of_calls_that_ran_side_by_side_say_which_call_they_answer() -> None:
+    from rich.console import Console
+
+    from tenure.models.events import ToolEnded, ToolStarted
+    from tenure.terminal.view import SessionView
+
+    view = SessionView(Console(width=100))
+    at = "2026-12-03T00:00:00Z"
+
+    def started(use_id: str, path: str) -> ToolStarted:
+        return ToolStarted(turn=1, at=at, tool_use_id=use_id, tool_name="Read",
+                           input={"file_path": path}, summary=f"Read · {path}")
+
+    def ended(use_id: str, preview: str) -> ToolEnded:
+        return ToolEnded(turn=1, at=at, tool_use_id=use_id, tool_name="Read",
+                         is_error=False, preview=preview)
+
+    def shown(event: ToolStarted | ToolEnded) -> list[str]:
+        return [str(line) for line in view.show(event)]
+
+    assert shown(started("a", "a.txt")) == ["● Read · a.txt"]
+    assert shown(ended("a", "alpha")) == ["  ✓ alpha"]  # right after its own call
+    shown(started("b", "b.txt"))
+    shown(started("c", "c.txt"))
+    assert shown(ended("c", "gamma")) == ["  ✓ gamma"]
+    assert shown(ended("b", "beta")) == ["  ✓ Read · b.txt: beta"]

@@ -68,7 +68,8 @@ class PrepareSessionActivity:
         except ValueError as e:
             raise ApplicationError(str(e), non_retryable=True) from e
         tools = [
-            ToolInfo(name=t.name, kind=t.kind) for n in request.tools if (t := self.registry.get(n))
+            ToolInfo(name=t.name, kind=t.kind, concurrent=getattr(t, "concurrent", t.kind == "read"))
+            for n in request.tools if (t := self.registry.get(n))
         ]
         return SessionSetup(
             workspace=directories[0],

@@ -5,31 +5,63 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from tenure.models.interaction import PendingQuestion, Todo
 from tenure.models.io import SessionSetup
-from tenure.models.messages import ContentBlock, Message, ToolUseBlock, Usage
+from tenure.models.messages import Message, ToolResultBlock, ToolUseBlock, Usage
 from tenure.models.transcript import ArchivedSegment
 from tenure.models.state import PendingPermission, PresentedFile, RejectedSignal, SessionState
 
 
+class ToolCallProgress(BaseModel):
+    """One tool call of the model's last reply, as far as it has come."""
+
+    use: ToolUseBlock
+    """The call, with its input as the PreToolUse hooks left it."""
+    decided: bool = False
+    """The hooks, the rules and the mode have had their say (and a person was asked, if
+    they said so)."""
+    waiting: PendingPermission | PendingQuestion | None = None
+    """The request to a person the call waits on: a new run waits for the same request
+    id rather than asking again."""
+    context: list[str] = Field(default_factory=list)
+    """What the PreToolUse hooks added, given to the model with the result."""
+    result: ToolResultBlock | None = None
+
+
 class TurnProgress(BaseModel):
     """How far the answer to the current user message has come: the model calls made
-    for it, and the tool calls of the last model reply with the results so far."""
+    for it, and the tool calls of the last model reply."""
 
     steps: int = 0
     """Model calls made for this user message (bounded by `max_turns`)."""
-    tool_uses: list[ToolUseBlock] = Field(default_factory=list)
-    results: list[ContentBlock] = Field(default_factory=list)
-    """Results of `tool_uses`, in order; the next tool to run is the one at this index."""
-    waiting: PendingPermission | PendingQuestion | None = None
-    """A request to a person that the next tool waits on: the new run waits for the
-    same request id rather than asking again."""
-    context: list[str] = Field(default_factory=list)
-    """What the PreToolUse hooks added for the waiting tool, given to the model with
-    its result."""
+    calls: list[ToolCallProgress] = Field(default_factory=list)
+    # How a run before parallel tool calls carried its batch (it ran the calls one by
+    # one): read into `calls`, never written.
+    tool_uses: list[ToolUseBlock] = Field(default_factory=list, exclude=True)
+    results: list[ToolResultBlock] = Field(default_factory=list, exclude=True)
+    waiting: PendingPermission | PendingQuestion | None = Field(default=None, exclude=True)
+    context: list[str] = Field(default_factory=list, exclude=True)
+
+    @model_validator(mode="after")
+    def _calls_from_sequential_batch(self) -> TurnProgress:
+        """Calls from a batch that an older run carried: its results are the first calls'
+        (the calls ran in order), and the call after them waited on `waiting`, if set."""
+        if self.tool_uses and not self.calls:
+            done = len(self.results)
+            self.calls = [
+                ToolCallProgress(use=use, result=self.results[i]) if i < done
+                else ToolCallProgress(use=use) for i, use in enumerate(self.tool_uses)
+            ]
+            if self.waiting is not None and done < len(self.calls):
+                call = self.calls[done]
+                if isinstance(self.waiting, PendingPermission):
+                    call.use = call.use.model_copy(update={"input": self.waiting.input})
+                call.decided, call.waiting, call.context = True, self.waiting, self.context
+        self.tool_uses, self.results, self.waiting, self.context = [], [], None, []
+        return self
 
 
 class MessageEventRef(BaseModel):

@@ -20,6 +20,8 @@ files (allowed in acceptEdits); `execute` may do anything (asks, runs at most on
 class ToolInfo(BaseModel):
     name: str
     kind: ToolKind
+    concurrent: bool = False
+    """The tool changes nothing on the host: its calls may run beside each other."""
 
 
 class SessionSetupRequest(BaseModel):

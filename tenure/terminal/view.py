@@ -57,6 +57,12 @@ class SessionView:
         self.queued: list[str] = []
         """Messages sent from this terminal that the session has not taken in yet."""
         self._spinner = Spinner("dots", style="cyan")
+        self._calls: dict[str, str] = {}
+        """Summaries of the tool calls under way, by id: a result that does not follow
+        its own call (calls that ran side by side) is labelled with it."""
+        self._last_call: str | None = None
+        """The id of the call whose line was the last tool line printed, if that line
+        was a call's (not a result's)."""
         """One spinner for the whole session, so that it turns between redraws."""
         self._busy_since: float | None = None
 
@@ -76,6 +82,12 @@ class SessionView:
 
     def show(self, event: SessionEvent) -> list[RenderableType]:
         """Take one event; what to print for good because of it."""
+        lines = self._lines(event)
+        if isinstance(event, ToolStarted | ToolEnded):
+            self._last_call = event.tool_use_id if isinstance(event, ToolStarted) else None
+        return lines
+
+    def _lines(self, event: SessionEvent) -> list[RenderableType]:
         self.output.apply(event)
         self.turn = event.turn
         if isinstance(event, StateChanged):
@@ -87,13 +99,15 @@ class SessionView:
         elif isinstance(event, MessageAdded):
             return self._message(event)
         elif isinstance(event, ToolStarted):
+            self._calls[event.tool_use_id] = event.summary
             call = Text.assemble(("● ", "cyan"), event.summary)
             if event.tool_name != "TodoWrite":  # a question is shown when it is asked
                 return [call]
             checklist = call_lines(event.tool_name, event.input) or []
             return [call, *(Text("  ") + line for line in checklist)]
         elif isinstance(event, ToolEnded):
-            return [_tool_result(event)]
+            summary = self._calls.pop(event.tool_use_id, None)
+            return [_tool_result(event, None if event.tool_use_id == self._last_call else summary)]
         elif isinstance(event, PermissionRequested):
             return list(permission_lines(PendingPermission.model_validate(event.model_dump())))
         elif isinstance(event, PermissionResolved):
@@ -162,10 +176,12 @@ class SessionView:
         return Group(*parts)
 
 
-def _tool_result(event: ToolEnded) -> Text:
+def _tool_result(event: ToolEnded, call: str | None) -> Text:
+    """A result's first line, after its call's summary when `call` is given."""
     first, *more = event.preview.strip().splitlines() or ["(no output)"]
     mark = ("  ✗ ", "red") if event.is_error else ("  ✓ ", "green")
-    return Text.assemble(mark, first, (" …" if more else "", "dim"))
+    return Text.assemble(mark, (f"{call}: ", "dim") if call else "", first,
+                         (" …" if more else "", "dim"))
 
 
 def _resolution(event: PermissionResolved) -> Text:

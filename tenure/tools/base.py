@@ -53,7 +53,10 @@ class Tool(Protocol):
     description: str
     input_model: type[BaseModel]
     kind: ToolKind
-    """`read` (changes nothing), `edit` (changes files) or `execute` (anything else)."""
+    """`read` (changes nothing), `edit` (changes files) or `execute` (anything else).
+    A tool may also say `concurrent = True` or `False`: whether its calls may run beside
+    each other's and other such calls of the same model reply (by default, when it is a
+    `read` tool)."""
 
     async def execute(self, input: Any, ctx: ToolContext) -> str:
         """Run the tool; return the text the model sees, or raise ToolError."""

@@ -13,6 +13,8 @@ from tenure.tools.base import ToolContext, ToolError
 
 class _WorkflowTool:
     kind: ToolKind = "read"
+    concurrent = False
+    """The session's own state, or a person, in the reply's order."""
 
     async def execute(self, input: Any, ctx: ToolContext) -> str:
         raise ToolError(f"{self.name} is carried out by the session workflow, not on a worker")

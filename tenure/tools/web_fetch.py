@@ -59,6 +59,8 @@ class WebFetchTool:
     name = "WebFetch"
     # Fetching sends data out (in the URL): asked for in default mode, like Claude Code.
     kind: ToolKind = "execute"
+    concurrent = True
+    """It reaches the network (so it asks), but changes nothing on the host."""
     input_model: type[BaseModel] = WebFetchInput
     description = (
         "Fetches a URL and returns its content as readable text.\n\n"

@@ -65,7 +65,7 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
-from tenure.models.carry import MessageEventRef, SessionCarry, TurnProgress
+from tenure.models.carry import MessageEventRef, SessionCarry, ToolCallProgress, TurnProgress
 from tenure.models.compaction import (
     KEEP_SHARE,
     estimate_tokens,
@@ -141,6 +141,10 @@ PROMPT_FIRST = "prompt-before-early-messages"
 """A message that reached a session before its first workflow task goes after the first
 prompt (it went before it). Asked only when there is such a message, so only those
 sessions carry the marker."""
+PARALLEL_TOOLS = "parallel-tool-calls"
+"""The calls of one model reply are all decided first, and those that change nothing on
+the host run side by side (they were decided and run one by one). Asked only for a batch
+of two or more calls: for one call both ways issue the same commands."""
 LEAN_START = "lean-start"
 """A session started under this code has all of COARSE_INDEX, CHECK_INPUT and
 FAIL_ON_ERROR, under one marker in place of three: the SDK follows each marker with an
@@ -249,14 +253,14 @@ class AgentSession:
         self._usage = carry.usage if carry else Usage()
         self._progress: TurnProgress | None = carry.progress if carry else None
         """How far the answer to the current user message has come."""
-        waiting = self._progress.waiting if self._progress else None
-        self._pending: dict[str, PendingPermission] = (
-            {waiting.request_id: waiting} if isinstance(waiting, PendingPermission) else {}
-        )
+        waiting = [c.waiting for c in self._progress.calls] if self._progress else []
+        self._pending: dict[str, PendingPermission] = {
+            w.request_id: w for w in waiting if isinstance(w, PendingPermission)
+        }
         self._decisions: dict[str, PermissionResponse] = {}
-        self._questions: dict[str, PendingQuestion] = (
-            {waiting.request_id: waiting} if isinstance(waiting, PendingQuestion) else {}
-        )
+        self._questions: dict[str, PendingQuestion] = {
+            w.request_id: w for w in waiting if isinstance(w, PendingQuestion)
+        }
         self._answers: dict[str, UserAnswer] = {}
         self._todos: list[Todo] = carry.todos if carry else []
         self._presented: list[PresentedFile] = carry.presented if carry else []
@@ -301,6 +305,11 @@ class AgentSession:
         self._check_input = self._fail_on_error = True
         self._may_hand_over = self._may_compact = True
         """Which gated changes this run has (see run())."""
+        self._parallel = False
+        """The current tool batch runs its calls side by side (see _run_batch)."""
+        self._host_lock = asyncio.Lock()
+        """Held while the session moves to another host, so that calls that found the
+        host gone together move it once."""
         self._indexed_state: str | None = carry.indexed_state if carry else None
         self._indexed_turns: int | None = carry.indexed_turns if carry else None
         """What the search attributes say now."""
@@ -559,7 +568,7 @@ class AgentSession:
 
     async def _go_on(self, progress: TurnProgress) -> StopReason:
         while True:
-            if not progress.tool_uses:
+            if not progress.calls:
                 if progress.steps >= self._config.max_turns:
                     workflow.logger.info(
                         "Stopped after %d model calls (max_turns)", self._config.max_turns
@@ -586,11 +595,9 @@ class AgentSession:
                 if not tool_uses:
                     self._publish(TurnEnded, stop_reason=response.stop_reason or "end_turn")
                     return "max_tokens" if response.stop_reason == "max_tokens" else "end_turn"
-                progress.tool_uses, progress.results = tool_uses, []
-            while len(progress.results) < len(progress.tool_uses):
-                use = progress.tool_uses[len(progress.results)]
-                progress.results.append(await self._run_tool(use, progress))
-            results, progress.tool_uses, progress.results = progress.results, [], []
+                progress.calls = [ToolCallProgress(use=use) for use in tool_uses]
+            results = await self._run_batch(progress.calls)
+            progress.calls = []
             self._add_user_content(results, "tool_result")
             # Messages that arrived during the batch steer the next model call.
             self._add_user_content(await self._submit_prompts(), "user")
@@ -819,76 +826,97 @@ class AgentSession:
 
     # ---- tools --------------------------------------------------------------------------
 
-    async def _run_tool(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
-        if progress.waiting is None:  # (else a previous run started it and handed over)
-            self._publish(
-                ToolStarted,
-                tool_use_id=use.id,
-                tool_name=use.name,
-                input=use.input,
-                summary=use.summary(),
-            )
-        result = await self._permit_and_run(use, progress)
-        self._publish(
-            ToolEnded,
-            tool_use_id=use.id,
-            tool_name=use.name,
-            is_error=result.is_error,
-            preview=result.content[:PREVIEW_CHARS],
-        )
-        return result
+    async def _run_batch(self, calls: list[ToolCallProgress]) -> list[ContentBlock]:
+        """The tool calls of one model reply, to their results in the reply's order.
 
-    async def _permit_and_run(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
-        """Hooks, then the permission decision (asking a person if need be), then the
-        tool itself, then the hooks that see its result."""
+        Every call is decided first (hooks, rules, mode; a person is asked where they say
+        so). Then consecutive calls that change nothing on the host run side by side, and
+        every other call on its own, in the reply's order: a call waiting for a person
+        holds back only itself and the calls after its group. A session from before
+        parallel calls decided and ran each call in turn, and replays so."""
+        open_calls = [c for c in calls if c.result is None]
+        self._parallel = len(open_calls) > 1 and workflow.patched(PARALLEL_TOOLS)
+        if self._parallel:
+            for call in open_calls:
+                await self._decide(call)
+            for group in self._groups(open_calls):
+                await self._settle(group, calls)
+        else:
+            for call in open_calls:
+                await self._decide(call)
+                await self._settle([call], calls)
+        return [c.result for c in calls if c.result is not None]
+
+    def _groups(self, calls: list[ToolCallProgress]) -> list[list[ToolCallProgress]]:
+        """Consecutive calls of tools that change nothing on the host form one group;
+        every other call is a group of its own."""
+        side_by_side = {t.name for t in self._setup.tools if t.concurrent} if self._setup else set()
+        groups: list[list[ToolCallProgress]] = []
+        for call in calls:
+            if groups and call.use.name in side_by_side and groups[-1][-1].use.name in side_by_side:
+                groups[-1].append(call)
+            else:
+                groups.append([call])
+        return groups
+
+    async def _settle(self, group: list[ToolCallProgress], batch: list[ToolCallProgress]) -> None:
+        """Run a group's calls to their results, side by side. If the history grows long
+        while every call left waits for a person, the session continues as new there
+        (a person may take days to answer); the new run waits for the same requests."""
+        tasks = [asyncio.create_task(self._finish(call, batch)) for call in group if call.result is None]
+        while tasks:
+            await workflow.wait_condition(
+                lambda: all(t.done() for t in tasks)
+                or (self._hand_over_due() and all(map(self._parked, group)))
+            )
+            if all(t.done() for t in tasks):
+                break
+            try:
+                self._hand_over_if_due()
+            except _HandOver:
+                for task in tasks:
+                    task.cancel()
+                raise
+        for task in tasks:
+            task.result()  # a call's own failure, if any, fails here
+
+    def _parked(self, call: ToolCallProgress) -> bool:
+        """Whether a call has its result, or waits for a person who has not answered."""
+        if call.result is not None:
+            return True
+        waiting = call.waiting
+        return (
+            waiting is not None
+            and waiting.request_id not in self._decisions
+            and waiting.request_id not in self._answers
+            and not (self._interrupted or self._ending)
+        )
+
+    async def _decide(self, call: ToolCallProgress) -> None:
+        """Announce a call, then run its PreToolUse hooks and check it against the rules
+        and the mode: it is refused (and has its result), allowed, or waits for a
+        person's decision (`call.waiting`)."""
+        if call.decided:
+            return
+        call.decided = True
+        use = call.use
+        self._publish(
+            ToolStarted, tool_use_id=use.id, tool_name=use.name, input=use.input,
+            summary=use.summary(),
+        )
         if self._interrupted or self._ending:
-            return self._tool_result(use, "Interrupted by the user before this tool ran.", True)
+            return self._end(call, "Interrupted by the user before this tool ran.")
         kind = self._tool_kinds().get(use.name)
         if kind is None:
-            return self._tool_result(use, f"Tool {use.name!r} is not available in this session.", True)
-        permitted = await self._permit(use, kind, progress)
-        if isinstance(permitted, ToolResultBlock):
-            return permitted
-        use = permitted
-        if use.name == "TodoWrite":
-            result = self._write_todos(use)
-        elif use.name == "AskUserQuestion":
-            result = await self._ask_user(use, progress)
-        else:
-            result = await self._execute_tool(use, kind)
-        context, progress.context = progress.context, []
-        if after := await self._hook(
-            "PostToolUseFailure" if result.is_error else "PostToolUse",
-            tool_name=use.name,
-            tool_use_id=use.id,
-            tool_input=use.input,
-            tool_output=result.content,
-        ):
-            if after.updated_output is not None:
-                result.content = after.updated_output
-            context = [*context, *after.additional_context]
-        if context:
-            result.content = "\n\n".join([result.content, *context])
-        return result
-
-    async def _permit(
-        self, use: ToolUseBlock, kind: ToolKind, progress: TurnProgress
-    ) -> ToolUseBlock | ToolResultBlock:
-        """The call to run (its input as the hooks left it), or the result that refuses
-        it. A call whose approval a previous run was waiting for waits for that."""
-        waiting = progress.waiting
-        if isinstance(waiting, PendingQuestion):
-            return use  # permitted before the handover; the question still waits
-        if isinstance(waiting, PendingPermission):
-            return await self._approved(use.model_copy(update={"input": waiting.input}), waiting, progress)
+            return self._end(call, f"Tool {use.name!r} is not available in this session.")
         hook = await self._hook(
             "PreToolUse", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
         )
         if hook and hook.decision == "deny":
-            return self._tool_result(use, f"Blocked by a hook: {hook.reason or 'no reason given'}", True)
+            return self._end(call, f"Blocked by a hook: {hook.reason or 'no reason given'}")
         if hook and hook.updated_input is not None:
-            use = use.model_copy(update={"input": hook.updated_input})
-        progress.context = hook.additional_context if hook else []
+            use = call.use = use.model_copy(update={"input": hook.updated_input})
+        call.context = hook.additional_context if hook else []
         decision = decide(
             tool_name=use.name,
             tool_input=use.input,
@@ -901,20 +929,82 @@ class AgentSession:
             # A hook may ask or allow, but never overrides a deny.
             decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
         if decision.verdict == "deny":
-            return self._tool_result(use, f"Permission denied: {decision.reason}.", True)
-        if decision.verdict == "allow":
-            return use
-        if self._check_input and (problem := await self._input_problem(use)):
-            return self._tool_result(use, problem, True)
-        return await self._approved(use, self._ask_permission(use, decision.reason), progress)
+            return self._end(call, f"Permission denied: {decision.reason}.")
+        if decision.verdict == "ask":
+            if self._check_input and (problem := await self._input_problem(use)):
+                return self._end(call, problem)
+            call.waiting = self._ask_permission(use, decision.reason)
 
-    async def _approved(
-        self, use: ToolUseBlock, pending: PendingPermission, progress: TurnProgress
-    ) -> ToolUseBlock | ToolResultBlock:
-        """Wait for a person's decision on `pending`: the call, or why it does not run."""
-        progress.waiting = pending
+    async def _finish(self, call: ToolCallProgress, batch: list[ToolCallProgress]) -> None:
+        """A decided call to its result: the person's decision if it waits for one, the
+        tool itself, then the hooks that see its result."""
+        if isinstance(call.waiting, PendingPermission):
+            refusal = await self._approved(call)
+            if refusal is not None:
+                return self._end(call, refusal, batch)
+        elif self._parallel and call.waiting is None and (self._interrupted or self._ending):
+            return self._end(call, "Interrupted by the user before this tool ran.", batch)
+        use = call.use
+        if use.name == "TodoWrite":
+            result = self._write_todos(use)
+        elif use.name == "AskUserQuestion":
+            result = await self._ask_user(call)
+        else:
+            result = await self._execute_tool(use, self._tool_kinds()[use.name], batch)
+        context, call.context = call.context, []
+        if after := await self._hook(
+            "PostToolUseFailure" if result.is_error else "PostToolUse",
+            tool_name=use.name,
+            tool_use_id=use.id,
+            tool_input=use.input,
+            tool_output=result.content,
+        ):
+            if after.updated_output is not None:
+                result.content = after.updated_output
+            context = [*context, *after.additional_context]
+        if context:
+            result.content = "\n\n".join([result.content, *context])
+        self._end(call, result, batch)
+
+    def _end(
+        self, call: ToolCallProgress, result: ToolResultBlock | str,
+        batch: list[ToolCallProgress] | None = None,
+    ) -> None:
+        """A call's result (a string is an error the model sees), announced. In a
+        parallel batch, the state then shows a call still waiting for a person, if any."""
+        if isinstance(result, str):
+            result = self._tool_result(call.use, result, True)
+        call.result = result
+        self._publish(
+            ToolEnded,
+            tool_use_id=call.use.id,
+            tool_name=call.use.name,
+            is_error=result.is_error,
+            preview=result.content[:PREVIEW_CHARS],
+        )
+        if self._parallel and batch and (state := self._waiting_state(batch)):
+            self._set_state(state)
+
+    def _waiting_state(self, batch: list[ToolCallProgress]) -> SessionState | None:
+        """The state of a batch's first call that waits for a person, if any."""
+        for call in batch:
+            if call.result is None and self._parked(call):
+                waiting = call.waiting
+                if isinstance(waiting, PendingPermission):
+                    return SessionState(
+                        kind="waiting_for_permission", request_id=waiting.request_id,
+                        tool_name=waiting.tool_name, tool_use_id=waiting.tool_use_id,
+                    )
+                if isinstance(waiting, PendingQuestion):
+                    return SessionState(kind="waiting_for_user_input", request_id=waiting.request_id)
+        return None
+
+    async def _approved(self, call: ToolCallProgress) -> str | None:
+        """Wait for a person's decision on the call: None when it may run, else why not."""
+        pending = call.waiting
+        assert isinstance(pending, PendingPermission)
         await self._wait_for_person(lambda: pending.request_id in self._decisions)
-        progress.waiting = None
+        call.waiting = None
         del self._pending[pending.request_id]
         response = self._decisions.pop(pending.request_id, None)
         self._publish(
@@ -923,24 +1013,18 @@ class AgentSession:
             **(response.model_dump(exclude={"request_id"}) if response else {"decision": "interrupted"}),
         )
         if response is None:
-            return self._tool_result(use, "Interrupted by the user while awaiting approval.", True)
+            return "Interrupted by the user while awaiting approval."
         if response.decision == "deny":
             why = f": {response.reason}" if response.reason else "."
-            return self._tool_result(use, f"The user denied this {use.name} call{why}", True)
+            return f"The user denied this {call.use.name} call{why}"
         if response.scope == "session":
-            self._session_rules.append(session_rule(use.name, use.input))
-        return use
+            self._session_rules.append(session_rule(call.use.name, call.use.input))
+        return None
 
     async def _wait_for_person(self, answered: Callable[[], bool]) -> None:
-        """Wait until `answered()`, an interrupt or the end; the session continues as new
-        meanwhile if its history grows long (a person may take days to answer)."""
-        while True:
-            await workflow.wait_condition(
-                lambda: answered() or self._interrupted or self._ending or self._hand_over_due()
-            )
-            if answered() or self._interrupted or self._ending:
-                return
-            self._hand_over_if_due()
+        """Wait until `answered()`, an interrupt or the end (meanwhile _settle may
+        continue the session as new)."""
+        await workflow.wait_condition(lambda: answered() or self._interrupted or self._ending)
 
     # ---- tools the workflow handles itself ----------------------------------------------
 
@@ -953,12 +1037,13 @@ class AgentSession:
             use, "Todos updated. Keep them current as you work through the tasks.", False
         )
 
-    async def _ask_user(self, use: ToolUseBlock, progress: TurnProgress) -> ToolResultBlock:
+    async def _ask_user(self, call: ToolCallProgress) -> ToolResultBlock:
+        use = call.use
         try:
             questions = AskUserQuestionInput.model_validate(use.input).questions
         except ValidationError as e:
             return self._tool_result(use, f"Invalid input for AskUserQuestion: {validation_problems(e)}", True)
-        pending = progress.waiting
+        pending = call.waiting
         if not isinstance(pending, PendingQuestion):
             pending = PendingQuestion(
                 request_id=str(workflow.uuid4()), tool_use_id=use.id, questions=questions
@@ -969,9 +1054,9 @@ class AgentSession:
                 SessionState(kind="waiting_for_user_input", request_id=pending.request_id)
             )
         request_id = pending.request_id
-        progress.waiting = pending
+        call.waiting = pending
         await self._wait_for_person(lambda: request_id in self._answers)
-        progress.waiting = None
+        call.waiting = None
         del self._questions[request_id]
         answer = self._answers.pop(request_id, None)
         self._publish(
@@ -1006,8 +1091,11 @@ class AgentSession:
         )
         return pending
 
-    async def _execute_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResultBlock:
-        self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
+    async def _execute_tool(
+        self, use: ToolUseBlock, kind: ToolKind, batch: list[ToolCallProgress]
+    ) -> ToolResultBlock:
+        if not (self._parallel and self._waiting_state(batch)):  # a person's turn shows first
+            self._set_state(SessionState(kind="executing_tool", tool_name=use.name, tool_use_id=use.id))
         try:
             result = await self._call_tool(use, kind)
         except ActivityError as e:
@@ -1066,14 +1154,22 @@ class AgentSession:
     async def _call_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
         """Run a tool on the session's host, or on a new host when that one is gone;
         None when interrupted."""
+        host = self._setup.host_queue if self._setup else None
         try:
             return await self._call_tool_on_host(use, kind)
         except ActivityError as e:
             # The host never took the call, so it is safe to run elsewhere, even when the
             # tool has side effects.
-            if _never_started(e) and await self._move_host():
+            if _never_started(e) and await self._moved_from(host):
                 return await self._call_tool_on_host(use, kind)
             raise
+
+    async def _moved_from(self, host: str | None) -> bool:
+        """Move the session off `host`, unless a call beside this one already has."""
+        async with self._host_lock:
+            if self._setup and self._setup.host_queue != host:
+                return True
+            return await self._move_host()
 
     async def _call_tool_on_host(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
         handle: workflow.ActivityHandle[ToolResult] = workflow.start_activity(
