@@ -22,7 +22,7 @@ from tenure.models import (
     ToolUseBlock,
 )
 from tenure.models.messages import ImageSource
-from tenure.models.windows import DEFAULT_CONTEXT_WINDOW, context_window
+from tenure.models.catalog import DEFAULT_CONTEXT_WINDOW, context_window
 from tenure.providers import deprecation, provider_for
 from tenure.providers.base import ModelCallError
 from tenure.providers.openai import MISSING_KEY, OpenAIProvider

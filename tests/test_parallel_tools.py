@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle, ToolContext, tool
 from tenure.models import ToolResultBlock
-from tenure.models.events import SessionEvent, ToolEnded
+from tenure.models.events import PermissionResolved, SessionEvent, ToolEnded
 from tenure.workers import build_worker
 
 
@@ -195,3 +195,29 @@ async def test_an_interrupt_stops_every_call_of_the_batch(
     assert not (workspace / "never.txt").exists()
     assert (await handle.status()).pending_permissions == []
     await handle.end()
+
+
+async def test_allowing_a_call_for_the_session_answers_the_batchs_requests_it_covers(
+    agents: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    calls = [tool_use("Bash", {"command": "echo one"}, "toolu_1"),
+             tool_use("Bash", {"command": "echo one"}, "toolu_2"),
+             tool_use("Bash", {"command": "echo two"}, "toolu_3")]
+    handle = await agents.start(SessionConfig(
+        model=script([calls, [text("ran")]]), prompt="go", mode="autonomous",
+        workspace=str(workspace), tools=["Bash"]))
+    status = await wait_for(handle, lambda s: len(s.pending_permissions) == 3, 30)
+    await handle.approve(status.pending_permissions[0].request_id, scope="session",
+                         decided_by="ada")
+    # The same command was covered by the new rule; the other one still waits.
+    status = await wait_for(handle, lambda s: len(s.pending_permissions) == 1, 30)
+    assert status.pending_permissions[0].tool_use_id == "toolu_3"
+    await handle.deny(status.pending_permissions[0].request_id)
+    await asyncio.wait_for(handle.result(), 60)
+    got = results((await handle.transcript()).messages)
+    assert [(r.tool_use_id, r.is_error) for r in got] == [
+        ("toolu_1", False), ("toolu_2", False), ("toolu_3", True)]
+    resolved = [e for e in [item.event async for item in handle.events(0)]
+                if isinstance(e, PermissionResolved)]
+    assert [(e.decision, e.decided_by) for e in resolved[:2]] == [("allow", "ada"), ("allow", "ada")]
+    assert resolved[1].reason == "a rule allowed for this session covers it"

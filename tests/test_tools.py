@@ -76,6 +76,7 @@ MINIMAL_INPUTS = {
     "AskUserQuestion": {"questions": [{"question": "Q?", "header": "H", "options": [
         {"label": "a"}, {"label": "b"}]}]},
     "PresentFile": {"file_path": "a"},
+    "Agent": {"description": "look", "prompt": "look around"},
 }
 
 
@@ -96,6 +97,7 @@ def test_builtin_tools_are_the_default_tools() -> None:
         "TodoWrite": "read",
         "AskUserQuestion": "read",
         "PresentFile": "read",
+        "Agent": "read",
     }
 
 

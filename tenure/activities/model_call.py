@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +13,7 @@ from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
+from tenure.models.agents import AGENT_TOOL
 from tenure.models.events import ModelError
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
@@ -30,6 +32,19 @@ def with_user_text(messages: list[Message], text: str) -> list[Message]:
         last = messages[-1]
         return [*messages[:-1], Message(role="user", content=[*last.content, block])]
     return [*messages, Message(role="user", content=[block])]
+
+
+def with_agent_types(
+    definitions: list[dict[str, Any]], agents: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The tool definitions with the session's subagent types listed in the Agent
+    tool's description (as Claude Code lists them), leaving the shared ones as they were."""
+    listing = "\n".join(f"- {name}: {description}" for name, description in agents.items())
+    return [
+        {**d, "description": f"{d['description']}\n\nAvailable agent types:\n{listing}"}
+        if d["name"] == AGENT_TOOL else d
+        for d in definitions
+    ]
 
 
 def retry_wait(attempt: int, retry_after: float | None = None) -> float:
@@ -86,13 +101,16 @@ class ModelCallActivity:
                 exclude={
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
                     "compactions", "summary_request", "revision", "tail", "tail_from",
-                    "tail_base",
+                    "tail_base", "agents",
                 }
             ),
             session_id=call.session_id,
             summary_request=call.summary_request is not None,
         )
-        return await provider.complete(request, self.registry.definitions(request.tools), output)
+        definitions = self.registry.definitions(request.tools)
+        if call.agents:
+            definitions = with_agent_types(definitions, call.agents)
+        return await provider.complete(request, definitions, output)
 
     def _retrying(
         self,

@@ -18,6 +18,8 @@ from tenure.models import (
     ToolInfo,
     WorkerPolicy,
 )
+from tenure.activities.agent_files import read_agent_files
+from tenure.models.agents import AGENT_TOOL_ALIASES
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
@@ -71,7 +73,13 @@ class PrepareSessionActivity:
             ToolInfo(name=t.name, kind=t.kind, concurrent=getattr(t, "concurrent", t.kind == "read"))
             for n in request.tools if (t := self.registry.get(n))
         ]
+        agents, notices = (
+            read_agent_files(Path(directories[0]))
+            if any(n in AGENT_TOOL_ALIASES for n in request.tools) else ({}, [])
+        )
         return SessionSetup(
+            agents=agents,
+            notices=notices,
             workspace=directories[0],
             additional_directories=directories[1:],
             tools=tools,

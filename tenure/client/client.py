@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from tenure import settings
 from tenure.client.session import SessionHandle
 from tenure.models import SessionConfig, SessionOutcome, SessionStatus
-from tenure.models.search import TENURE_STATE, TENURE_TITLE, TENURE_TURNS
+from tenure.models.search import TENURE_PARENT, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
 from tenure.models.state import StateKind
 from tenure.connection import connect
 
@@ -44,6 +44,8 @@ class SessionInfo:
     state: str | None = None
     """The TenureState search attribute (visibility lags the session by a moment)."""
     turns: int | None = None
+    parent: str | None = None
+    """The session that started this one, for a subagent (TenureParent)."""
 
 
 @dataclass
@@ -171,4 +173,5 @@ async def _session_info(wf: WorkflowExecution) -> SessionInfo:
         or wf.typed_search_attributes.get(TENURE_TITLE),
         state=wf.typed_search_attributes.get(TENURE_STATE),
         turns=wf.typed_search_attributes.get(TENURE_TURNS),
+        parent=wf.typed_search_attributes.get(TENURE_PARENT),
     )

@@ -28,6 +28,9 @@ class ToolCallProgress(BaseModel):
     id rather than asking again."""
     context: list[str] = Field(default_factory=list)
     """What the PreToolUse hooks added, given to the model with the result."""
+    hook_asked: bool = False
+    """A hook asked for a person's decision (a session rule allowed meanwhile does not
+    answer for that person)."""
     result: ToolResultBlock | None = None
 
 
@@ -121,3 +124,6 @@ class SessionCarry(BaseModel):
     interrupted: bool = False
     indexed_state: str | None = None
     indexed_turns: int | None = None
+    agents_started: int = 0
+    subagent_usage: Usage = Field(default_factory=Usage)
+    """What the session's finished subagents used."""

@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tenure.models.agents import AgentDefinition
+from tenure.models.model_names import checked_model
+
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 SessionMode = Literal["interactive", "autonomous"]
 
@@ -33,7 +36,7 @@ class CompactionConfig(BaseModel):
     """Compact when the last model call's input tokens (cache reads and writes included)
     pass this share of the context window."""
     context_window: int | None = Field(default=None, ge=1)
-    """Tokens; None = the model's own window (tenure.models.windows)."""
+    """Tokens; None = the model's own window (tenure.models.catalog)."""
 
 
 class SessionConfig(BaseModel):
@@ -63,19 +66,20 @@ class SessionConfig(BaseModel):
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
+    agents: dict[str, AgentDefinition] = Field(default_factory=dict)
+    """Subagent types the `Agent` tool may start, by name (besides the workspace's
+    `.claude/agents/*.md` and the built-in `general-purpose`; these win on a clash)."""
+
+    @field_validator("tools")
+    @classmethod
+    def _agent_tool_name(cls, tools: list[str]) -> list[str]:
+        """`Task` is Claude Code's older name of the `Agent` tool."""
+        return ["Agent" if t == "Task" else t for t in tools]
 
     @field_validator("model")
     @classmethod
     def _known_provider(cls, model: str) -> str:
-        provider, _, name = model.partition(":")
-        if name and provider in ("anthropic", "openai", "scripted"):
-            return model
-        if not name and model.startswith("claude-"):
-            return model
-        raise ValueError(
-            "model must be `anthropic:NAME`, a Claude model name (`claude-...`), "
-            f"`openai:NAME` or `scripted:PATH`, not {model[:80]!r}"
-        )
+        return checked_model(model)
 
     def display_title(self) -> str | None:
         """The title, or the first line of the first prompt (cut short), or None."""

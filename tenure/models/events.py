@@ -147,6 +147,21 @@ class TurnEnded(_Event):
     """The model's stop reason (`tool_use`, `end_turn`, `max_tokens`) or `interrupted`."""
 
 
+class SubagentStarted(_Event):
+    """The `Agent` tool started a subagent: a child session with its own stream."""
+
+    type: Literal["subagent_start"] = "subagent_start"
+    session_id: str
+    subagent_type: str
+    description: str
+
+
+class SubagentEnded(_Event):
+    type: Literal["subagent_end"] = "subagent_end"
+    session_id: str
+    stop_reason: str
+
+
 class SessionEnded(_Event):
     type: Literal["session_end"] = "session_end"
     outcome: SessionOutcome
@@ -227,6 +242,8 @@ SessionEvent = Annotated[
     | UsageReported
     | ErrorReported
     | TurnEnded
+    | SubagentStarted
+    | SubagentEnded
     | SessionEnded
     | Continued
     | Compacted
@@ -256,6 +273,8 @@ __all__ = [
     "SessionEvent",
     "SessionStarted",
     "StateChanged",
+    "SubagentEnded",
+    "SubagentStarted",
     "TextDelta",
     "ThinkingDelta",
     "ToolEnded",

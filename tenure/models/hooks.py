@@ -18,6 +18,8 @@ HookEvent = Literal[
     "SessionEnd",
     "PreCompact",
     "PostCompact",
+    "SubagentStart",
+    "SubagentStop",
 ]
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 
@@ -55,6 +57,10 @@ class HookInput(BaseModel):
     """The `compact` signal's instructions (PreCompact)."""
     summary: str | None = None
     """The summary the model wrote (PostCompact)."""
+    agent_id: str | None = None
+    """The subagent's session id (SubagentStart, SubagentStop)."""
+    agent_type: str | None = None
+    """The subagent's type (SubagentStart, SubagentStop)."""
 
 
 class HookResult(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.models.agents import AgentDefinition
 from tenure.models.config import PermissionRules
 from tenure.models.hooks import HookSpec
 from tenure.models.messages import Message, Usage
@@ -51,6 +52,10 @@ class SessionSetup(BaseModel):
     search_attributes: list[str] = Field(default_factory=list)
     """tenure's custom search attributes that the namespace has registered; the session
     keeps only these up to date (upserting an unregistered one would fail it)."""
+    agents: dict[str, AgentDefinition] = Field(default_factory=dict)
+    """Subagent types defined in the workspace (`.claude/agents/*.md`), by name."""
+    notices: list[str] = Field(default_factory=list)
+    """What the session should be told at its start (a subagent file it cannot use)."""
 
 
 class ModelRequest(BaseModel):
@@ -104,6 +109,9 @@ class ModelCallInput(BaseModel):
     `tail_base` (None when that is too large to send)."""
     tail_from: int = 0
     tail_base: int = 0
+    agents: dict[str, str] = Field(default_factory=dict)
+    """The subagent types the `Agent` tool may start, name to description (when the
+    session has that tool): listed in the tool's description."""
 
 
 class ModelResponse(BaseModel):

@@ -86,6 +86,11 @@ class SessionStatus(BaseModel):
     pending_permissions: list[PendingPermission] = Field(default_factory=list)
     pending_questions: list[PendingQuestion] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    """The session's own model calls."""
+    usage_total: Usage = Field(default_factory=Usage)
+    """With its subagents' (and theirs), as far as they have finished."""
+    subagents: list[str] = Field(default_factory=list)
+    """Session ids of the subagents running now."""
     todos: list[Todo] = Field(default_factory=list)
     presented_files: list[PresentedFile] = Field(default_factory=list)
     title: str | None = None
@@ -134,3 +139,5 @@ class SessionOutcome(BaseModel):
     usage: Usage
     turns: int
     error: str | None = None
+    usage_total: Usage | None = None
+    """With its subagents' (None from a version before subagents: then `usage`)."""

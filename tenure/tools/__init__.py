@@ -1,5 +1,5 @@
 """Tools: the protocol and the built-ins (Read, Write, Edit, Bash, Glob, Grep, BashOutput,
-KillShell, WebFetch, TodoWrite, AskUserQuestion, PresentFile)."""
+KillShell, WebFetch, TodoWrite, AskUserQuestion, PresentFile, Agent)."""
 
 from tenure.tools.base import (
     FunctionTool,
@@ -18,7 +18,7 @@ from tenure.tools.grep import GrepTool
 from tenure.tools.kill_shell import KillShellTool
 from tenure.tools.present_file import PresentFileTool
 from tenure.tools.read import ReadTool
-from tenure.tools.session_tools import AskUserQuestionTool, TodoWriteTool
+from tenure.tools.session_tools import AgentTool, AskUserQuestionTool, TodoWriteTool
 from tenure.tools.web_fetch import WebFetchTool
 from tenure.tools.write import WriteTool
 
@@ -38,10 +38,12 @@ def builtin_tools() -> list[Tool]:
         TodoWriteTool(),
         AskUserQuestionTool(),
         PresentFileTool(),
+        AgentTool(),
     ]
 
 
 __all__ = [
+    "AgentTool",
     "AskUserQuestionTool",
     "BashOutputTool",
     "BashTool",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tenure.models import AskUserQuestionInput, TodoWriteInput, ToolKind
+from tenure.models.agents import AGENT_TOOL, AgentInput
 from tenure.tools.base import ToolContext, ToolError
 
 
@@ -42,4 +43,23 @@ class AskUserQuestionTool(_WorkflowTool):
         "options with a label and a description; set multiSelect when several options may "
         "apply. The user may always answer in their own words instead. The session waits "
         "for the answers, which come back as the tool result."
+    )
+
+
+class AgentTool(_WorkflowTool):
+    """Delegates a task to a subagent: a child session of its own (the workflow starts
+    it). The types a session may use are listed in the description each model call
+    sends (tenure.activities.model_call)."""
+
+    name = AGENT_TOOL
+    input_model: type[BaseModel] = AgentInput
+    concurrent = True
+    """Several calls in one reply run their subagents side by side."""
+    description = (
+        "Launch a subagent to handle a complex, multi-step task on its own. The subagent "
+        "starts fresh: give it a complete task in `prompt`, with everything it needs to "
+        "know, and say what it should report back. Its final reply comes back as this "
+        "tool's result, and only you see it: tell the user what matters. Launch several "
+        "subagents in one reply to work on independent tasks at once. Choose its type "
+        "with `subagent_type`."
     )

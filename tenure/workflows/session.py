@@ -17,14 +17,20 @@ from typing import Any, Literal, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.common import (
+    RawValue,
+    RetryPolicy,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 from temporalio.contrib.workflow_streams import (
     PollInput,
     PollResult,
     PublishInput,
     WorkflowStream,
 )
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from tenure.models import (
@@ -65,6 +71,7 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
+from tenure.models.agents import AGENT_TOOL, AGENT_TOOL_ALIASES, SUBAGENT_ID_MARK, AgentInput
 from tenure.models.carry import MessageEventRef, SessionCarry, ToolCallProgress, TurnProgress
 from tenure.models.compaction import (
     KEEP_SHARE,
@@ -90,14 +97,22 @@ from tenure.models.events import (
     SessionEnded,
     SessionStarted,
     StateChanged,
+    SubagentEnded,
+    SubagentStarted,
     ToolEnded,
     ToolStarted,
     TurnEnded,
     TurnStarted,
     UsageReported,
 )
-from tenure.models.windows import context_window
-from tenure.models.search import TENURE_MODEL, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
+from tenure.models.catalog import context_window
+from tenure.models.search import (
+    TENURE_MODEL,
+    TENURE_PARENT,
+    TENURE_STATE,
+    TENURE_TITLE,
+    TENURE_TURNS,
+)
 from tenure.models.transcript import (
     ArchivedSegment,
     ArchiveRequest,
@@ -106,7 +121,7 @@ from tenure.models.transcript import (
 )
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
-from tenure.workflows import inbound, stream_tail
+from tenure.workflows import inbound, stream_tail, subagents
 from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -199,7 +214,21 @@ def _never_started(error: ActivityError) -> bool:
     )
 
 
-def _failure_message(error: ActivityError) -> str:
+def _failed_outcome(error: ChildWorkflowError) -> SessionOutcome:
+    """A failed child session's outcome: the one it failed with (its usage included),
+    or one made of the failure."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == "SessionError" and cause.details:
+        try:
+            return SessionOutcome.model_validate(cause.details[0])
+        except ValidationError:
+            pass
+    return SessionOutcome(
+        text="", stop_reason="error", usage=Usage(), turns=0, error=_failure_message(error)
+    )
+
+
+def _failure_message(error: ActivityError | ChildWorkflowError) -> str:
     cause = error.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
         cause = cause.cause
@@ -307,6 +336,12 @@ class AgentSession:
         """Which gated changes this run has (see run())."""
         self._parallel = False
         """The current tool batch runs its calls side by side (see _run_batch)."""
+        self._agents_started = carry.agents_started if carry else 0
+        """Subagents started so far: the next one's id ends in `/agent-<this + 1>`."""
+        self._subagent_usage = carry.subagent_usage if carry else Usage()
+        """What the finished subagents used, theirs included."""
+        self._subagents: dict[str, workflow.ChildWorkflowHandle[Any, SessionOutcome]] = {}
+        """The subagents running now, by session id."""
         self._host_lock = asyncio.Lock()
         """Held while the session moves to another host, so that calls that found the
         host gone together move it once."""
@@ -354,6 +389,8 @@ class AgentSession:
             except ActivityError as e:
                 return self._fail(f"The session could not start: {_failure_message(e)}")
             self._index_session()
+            for notice in self._setup.notices:
+                self._publish(ErrorReported, source="session", message=notice)
             self._publish(
                 SessionStarted,
                 model=config.model,
@@ -466,6 +503,8 @@ class AgentSession:
             interrupted=self._interrupted,
             indexed_state=self._indexed_state,
             indexed_turns=self._indexed_turns,
+            agents_started=self._agents_started,
+            subagent_usage=self._subagent_usage,
         )
         config = self._config.model_copy(update={"prompt": None})
         workflow.logger.info("Continuing as new after %d turns", self._turn)
@@ -797,6 +836,8 @@ class AgentSession:
                 compactions=self._compactions,
                 earlier_replies=self._earlier_replies,
                 summary_request=summary_request,
+                agents=subagents.types_listing(subagents.agent_types(self._config, self._setup))
+                if AGENT_TOOL in self._config.tools else {},
                 stream_output=summary_request is None and self._followed(),
                 revision=self._calls,
                 tail=tail,
@@ -899,6 +940,8 @@ class AgentSession:
         if call.decided:
             return
         call.decided = True
+        if call.use.name in AGENT_TOOL_ALIASES:  # `Task` is Claude Code's older name
+            call.use = call.use.model_copy(update={"name": AGENT_TOOL})
         use = call.use
         self._publish(
             ToolStarted, tool_use_id=use.id, tool_name=use.name, input=use.input,
@@ -917,7 +960,21 @@ class AgentSession:
         if hook and hook.updated_input is not None:
             use = call.use = use.model_copy(update={"input": hook.updated_input})
         call.context = hook.additional_context if hook else []
-        decision = decide(
+        decision = self._decision(use, kind)
+        if hook and hook.decision and decision.verdict != "deny":
+            # A hook may ask or allow, but never overrides a deny.
+            decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
+            call.hook_asked = hook.decision == "ask"
+        if decision.verdict == "deny":
+            return self._end(call, f"Permission denied: {decision.reason}.")
+        if decision.verdict == "ask":
+            if self._check_input and (problem := await self._input_problem(use)):
+                return self._end(call, problem)
+            call.waiting = self._ask_permission(use, decision.reason)
+
+    def _decision(self, use: ToolUseBlock, kind: ToolKind) -> Decision:
+        """What the rules and the mode say of a call."""
+        return decide(
             tool_name=use.name,
             tool_input=use.input,
             kind=kind,
@@ -925,15 +982,6 @@ class AgentSession:
             rules=self._rules(),
             workspace=self._workspace,
         )
-        if hook and hook.decision and decision.verdict != "deny":
-            # A hook may ask or allow, but never overrides a deny.
-            decision = Decision(hook.decision, hook.reason or f"a hook said {hook.decision}")
-        if decision.verdict == "deny":
-            return self._end(call, f"Permission denied: {decision.reason}.")
-        if decision.verdict == "ask":
-            if self._check_input and (problem := await self._input_problem(use)):
-                return self._end(call, problem)
-            call.waiting = self._ask_permission(use, decision.reason)
 
     async def _finish(self, call: ToolCallProgress, batch: list[ToolCallProgress]) -> None:
         """A decided call to its result: the person's decision if it waits for one, the
@@ -949,6 +997,8 @@ class AgentSession:
             result = self._write_todos(use)
         elif use.name == "AskUserQuestion":
             result = await self._ask_user(call)
+        elif use.name == AGENT_TOOL:
+            result = await self._delegate(use, batch)
         else:
             result = await self._execute_tool(use, self._tool_kinds()[use.name], batch)
         context, call.context = call.context, []
@@ -1019,7 +1069,26 @@ class AgentSession:
             return f"The user denied this {call.use.name} call{why}"
         if response.scope == "session":
             self._session_rules.append(session_rule(call.use.name, call.use.input))
+            self._allow_by_new_rule(response)
         return None
+
+    def _allow_by_new_rule(self, given: PermissionResponse) -> None:
+        """Answer the batch's other requests that a rule just allowed for the session
+        covers, as the person who allowed it would (not those a hook asked)."""
+        for other in self._progress.calls if self._progress else []:
+            waiting = other.waiting
+            if (
+                isinstance(waiting, PendingPermission)
+                and waiting.request_id not in self._decisions
+                and not other.hook_asked
+                and (kind := self._tool_kinds().get(other.use.name))
+                and self._decision(other.use, kind).verdict == "allow"
+            ):
+                self._decisions[waiting.request_id] = PermissionResponse(
+                    request_id=waiting.request_id, decision="allow", scope="once",
+                    reason="a rule allowed for this session covers it",
+                    decided_by=given.decided_by,
+                )
 
     async def _wait_for_person(self, answered: Callable[[], bool]) -> None:
         """Wait until `answered()`, an interrupt or the end (meanwhile _settle may
@@ -1027,6 +1096,84 @@ class AgentSession:
         await workflow.wait_condition(lambda: answered() or self._interrupted or self._ending)
 
     # ---- tools the workflow handles itself ----------------------------------------------
+
+    async def _delegate(self, use: ToolUseBlock, batch: list[ToolCallProgress]) -> ToolResultBlock:
+        """The `Agent` tool: a subagent, as a child session `<id>/agent-<n>`, whose final
+        text is the result. Interrupting or ending this session ends it."""
+        assert self._setup is not None
+        try:
+            task = AgentInput.model_validate(use.input)
+        except ValidationError as e:
+            return self._tool_result(use, f"Invalid input for Agent: {validation_problems(e)}", True)
+        session_id = workflow.info().workflow_id
+        depth, limit = session_id.count(SUBAGENT_ID_MARK), self._setup.policy.max_agent_depth
+        if depth >= limit:
+            return self._tool_result(use, (
+                f"Subagents may nest at most {limit} deep on this worker, and this session "
+                f"is at depth {depth}: do this task yourself."), True)
+        types = subagents.agent_types(self._config, self._setup)
+        kind = task.subagent_type or subagents.DEFAULT_TYPE
+        if kind not in types:
+            return self._tool_result(use, (
+                f"Unknown subagent_type {kind!r}; available: {', '.join(sorted(types))}."), True)
+        try:
+            config = subagents.child_config(
+                self._config, self._setup, self._session_rules, types[kind], task,
+                may_delegate=depth + 1 < limit,
+            )
+        except ValueError as e:
+            return self._tool_result(use, f"Subagent type {kind!r} cannot start: {e}", True)
+        self._agents_started += 1
+        child_id = f"{session_id}{SUBAGENT_ID_MARK}{self._agents_started}"
+        await self._hook("SubagentStart", agent_id=child_id, agent_type=kind)
+        outcome = await self._run_subagent(child_id, kind, config, batch)
+        self._subagent_usage += outcome.usage_total or outcome.usage
+        self._publish(SubagentEnded, session_id=child_id, stop_reason=outcome.stop_reason)
+        await self._hook("SubagentStop", agent_id=child_id, agent_type=kind)
+        if outcome.stop_reason == "error":
+            return self._tool_result(use, f"The subagent failed: {outcome.error}", True)
+        if outcome.stop_reason == "ended":
+            said = f" Its last words: {outcome.text}" if outcome.text else ""
+            return self._tool_result(use, f"Interrupted by the user: the subagent was stopped.{said}", True)
+        return self._tool_result(use, outcome.text or "(The subagent finished without a reply.)", False)
+
+    async def _run_subagent(
+        self, child_id: str, kind: str, config: SessionConfig, batch: list[ToolCallProgress]
+    ) -> SessionOutcome:
+        """Start the child session and wait for its outcome (asking it to end on an
+        interrupt or at this session's end)."""
+        known = self._setup.search_attributes if self._setup else []
+        self._publish(
+            SubagentStarted, session_id=child_id, subagent_type=kind,
+            description=config.title or "",
+        )
+        handle = await workflow.start_child_workflow(
+            "AgentSession",
+            config.model_dump(mode="json", exclude_defaults=True),
+            id=child_id,
+            task_queue=workflow.info().task_queue,
+            result_type=SessionOutcome,
+            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(TENURE_PARENT, workflow.info().workflow_id)]
+            ) if TENURE_PARENT.name in known else None,
+            static_summary=(config.title or "subagent")[:200],
+            memo={"title": (config.title or "subagent")[:200]},
+        )
+        self._subagents[child_id] = handle
+        if not (self._parallel and self._waiting_state(batch)):
+            self._set_state(SessionState(kind="waiting_for_subagent", session_id=child_id))
+        try:
+            await workflow.wait_condition(lambda: handle.done() or self._interrupted or self._ending)
+            if not handle.done():
+                await handle.signal("end_session")
+            try:
+                outcome: SessionOutcome = await handle
+            except ChildWorkflowError as e:
+                return _failed_outcome(e)
+            return outcome
+        finally:
+            del self._subagents[child_id]
 
     def _write_todos(self, use: ToolUseBlock) -> ToolResultBlock:
         try:
@@ -1343,6 +1490,7 @@ class AgentSession:
             usage=self._usage,
             turns=self._turn,
             error=self._error,
+            usage_total=self._usage + self._subagent_usage,
         )
 
     def _reject(self, signal: str, reason: str) -> None:
@@ -1468,6 +1616,8 @@ class AgentSession:
             todos=self._todos,
             presented_files=self._presented,
             usage=self._usage,
+            usage_total=self._usage + self._subagent_usage,
+            subagents=list(self._subagents),
             title=self._title,
             error=self._error,
             rejected_signals=self._rejected,

@@ -75,6 +75,21 @@ async def record(out: Path) -> None:
             [use("Bash", {"command": "echo approved"}, 30)],
             "bash done",
         ],
+        "parallel": [
+            [use("Read", {"file_path": "notes.txt"}, 50), use("Glob", {"pattern": "*.txt"}, 51),
+             use("Bash", {"command": "echo asked"}, 52), use("Read", {"file_path": "big.txt"}, 53),
+             use("Grep", {"pattern": "notes"}, 54)],
+            "Parallel done.",
+        ],
+        "early": ["Both taken in."],
+        "agents": [
+            [use("Agent", {"description": "help out", "prompt": "say hi",
+                           "subagent_type": "helper"}, 60),
+             use("Agent", {"description": "help more", "prompt": "say hi again",
+                           "subagent_type": "helper"}, 61)],
+            "Delegated.",
+        ],
+        "helper": ["Helped."],
         "hosts": [
             [use("Write", {"file_path": "one.txt", "content": "1"}, 40)], "One.",
             [use("Write", {"file_path": "two.txt", "content": "2"}, 41)], "Two.",
@@ -172,6 +187,40 @@ async def record(out: Path) -> None:
             await long.result()
             await asyncio.wait_for(follower, 30)
 
+            # Calls of one reply side by side, one waiting for approval across a handover.
+            parallel = await agents.start(SessionConfig(
+                model=models["parallel"], prompt="look around", mode="autonomous",
+                workspace=str(work), tools=["Read", "Glob", "Grep", "Bash"]),
+                session_id="replay-parallel")
+            status = await until(parallel, "waiting_for_permission")
+            runs = len([r async for r in client.list_workflows("WorkflowId = 'replay-parallel'")])
+            while len([r async for r in client.list_workflows(
+                    "WorkflowId = 'replay-parallel'")]) == runs:
+                await parallel.workflow.signal("no_such_signal", {})
+                await asyncio.sleep(0.05)
+            await parallel.approve(status.pending_permissions[0].request_id)
+            await parallel.result()
+
+            # A message that reaches the session with its start (signal-with-start), before
+            # its first workflow task: it goes after the first prompt.
+            early_handle = await client.start_workflow(
+                "AgentSession", SessionConfig(
+                    model=models["early"], prompt="first", mode="autonomous",
+                    workspace=str(work)),
+                id="replay-early", task_queue="record", start_signal="user_message",
+                start_signal_args=[{"text": "second"}])
+            early = agents.get(early_handle.id)
+            await early.result()
+
+            # Two subagents side by side (child sessions), reporting back.
+            delegating = await agents.start(SessionConfig(
+                model=models["agents"], prompt="delegate", mode="autonomous",
+                workspace=str(work), tools=["Read", "Agent"],
+                agents={"helper": {"description": "helps", "prompt": "Help.",
+                                   "model": models["helper"]}}), session_id="replay-agents")
+            await delegating.result()
+            helper = agents.get("replay-agents/agent-1")
+
         # A host move: the worker that hosts the session's tools goes away between two
         # turns; the next tool call waits for it, then the session moves to another.
         first = build_worker(client, task_queue="record-hosts")
@@ -189,12 +238,14 @@ async def record(out: Path) -> None:
             await hosts.result()
 
             out.mkdir(parents=True, exist_ok=True)
-            for handle in (approvals, chat, failing, jobs, long, hosts):
+            for handle in (approvals, chat, failing, jobs, long, parallel, early, delegating,
+                           helper, hosts):
                 runs_of = [r async for r in client.list_workflows(f"WorkflowId = '{handle.id}'")]
                 for n, run in enumerate(reversed(runs_of), 1):
                     history = await client.get_workflow_handle(
                         handle.id, run_id=run.run_id).fetch_history()
-                    name = handle.id if len(runs_of) == 1 else f"{handle.id}-run{n}"
+                    name = handle.id.replace("/", "-")
+                    name = name if len(runs_of) == 1 else f"{name}-run{n}"
                     (out / f"{name}.json").write_text(history.to_json())
     except BaseException:
         traceback.print_exc()  # now: a worker still running would keep the process alive
