@@ -8,8 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
+from pydantic import TypeAdapter, ValidationError
 
 from temporalio.common import WorkerDeploymentVersion
+
+from tenure.models.catalog import Prices
+from tenure.models.validation import validation_problems
 
 
 def temporal_address() -> str:
@@ -53,3 +57,25 @@ def payload_dir() -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path(platformdirs.user_data_dir("tenure")) / "payloads"
+
+
+def price_overrides() -> dict[str, Prices]:
+    """Prices from the JSON file that TENURE_PRICES names, over tenure.models.catalog's
+    (read again when the file changes); ValueError says what is wrong with it."""
+    path = os.environ.get("TENURE_PRICES")
+    if not path:
+        return {}
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+        if _prices_read.get(path, (None, {}))[0] != stamp:
+            loaded = _PRICE_TABLE.validate_json(Path(path).read_bytes())
+            _prices_read[path] = (stamp, loaded)
+    except OSError as e:
+        raise ValueError(f"TENURE_PRICES={path}: {e}") from e
+    except ValidationError as e:
+        raise ValueError(f"TENURE_PRICES={path}: {validation_problems(e)}") from e
+    return _prices_read[path][1]
+
+
+_PRICE_TABLE: TypeAdapter[dict[str, Prices]] = TypeAdapter(dict[str, Prices])
+_prices_read: dict[str, tuple[int | None, dict[str, Prices]]] = {}

@@ -169,4 +169,4 @@ async def test_the_dev_server_has_every_search_attribute(dev_server: DevServer) 
         ListSearchAttributesRequest(namespace="default")
     )
     assert set(SEARCH_ATTRIBUTES) <= set(response.custom_attributes)
-    assert len(SEARCH_ATTRIBUTES) == 6
+    assert len(SEARCH_ATTRIBUTES) == 7

@@ -13,7 +13,9 @@ from tenure.activities.heartbeat import heartbeating
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
+from tenure import settings
 from tenure.models.agents import AGENT_TOOL
+from tenure.models.catalog import prices
 from tenure.models.events import ModelError
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
@@ -45,6 +47,16 @@ def with_agent_types(
         if d["name"] == AGENT_TOOL else d
         for d in definitions
     ]
+
+
+def _cost_usd(model: str, response: ModelResponse) -> float:
+    """The call's cost by the catalog's prices and the worker's TENURE_PRICES."""
+    try:
+        table = settings.price_overrides()
+    except ValueError as e:
+        raise ApplicationError(str(e), type="ConfigError", non_retryable=True) from e
+    known = prices(model, table)
+    return known.cost_usd(response.usage) if known else 0.0
 
 
 def retry_wait(attempt: int, retry_after: float | None = None) -> float:
@@ -110,7 +122,8 @@ class ModelCallActivity:
         definitions = self.registry.definitions(request.tools)
         if call.agents:
             definitions = with_agent_types(definitions, call.agents)
-        return await provider.complete(request, definitions, output)
+        response = await provider.complete(request, definitions, output)
+        return response.model_copy(update={"cost_usd": _cost_usd(call.model, response)})
 
     def _retrying(
         self,

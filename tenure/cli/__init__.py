@@ -548,6 +548,10 @@ def worker(
         _fail("--deployment-name and --build-id go together.", code=2)
     version = (WorkerDeploymentVersion(deployment_name=deployment_name, build_id=build_id)
                if deployment_name and build_id else None)
+    try:
+        settings.price_overrides()
+    except ValueError as e:
+        _fail(str(e), code=2)
     address = settings.temporal_address()
     if not is_listening(address, timeout=3.0):
         _fail(_unreachable(address))

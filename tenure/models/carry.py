@@ -127,3 +127,7 @@ class SessionCarry(BaseModel):
     agents_started: int = 0
     subagent_usage: Usage = Field(default_factory=Usage)
     """What the session's finished subagents used."""
+    cost_usd: float = 0.0
+    subagent_cost_usd: float = 0.0
+    out_of_budget: bool = False
+    """A turn stopped at the budget (set_budget with room resumes it)."""

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenure.models.agents import AgentDefinition
+from tenure.models.budget import Budget
 from tenure.models.model_names import checked_model
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
@@ -66,6 +67,9 @@ class SessionConfig(BaseModel):
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
+    budget: Budget = Field(default_factory=Budget)
+    """What the session and its subagents may spend on model calls (`set_budget`
+    changes it)."""
     agents: dict[str, AgentDefinition] = Field(default_factory=dict)
     """Subagent types the `Agent` tool may start, by name (besides the workspace's
     `.claude/agents/*.md` and the built-in `general-purpose`; these win on a clash)."""

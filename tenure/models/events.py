@@ -130,6 +130,10 @@ class UsageReported(_Event):
     """This model call's tokens."""
     total: Usage
     """The session's tokens so far."""
+    cost_usd: float = 0.0
+    """This model call's cost."""
+    cost_usd_total: float = 0.0
+    """The session's cost so far, its finished subagents' included."""
 
 
 class ErrorReported(_Event):

@@ -118,6 +118,8 @@ class ModelResponse(BaseModel):
     message: Message
     stop_reason: str
     usage: Usage
+    cost_usd: float = 0.0
+    """What the call cost, by the worker's prices (tenure.models.catalog)."""
 
 
 MALFORMED_INPUT_KEY = "__malformed_input__"

@@ -15,9 +15,16 @@ TENURE_TITLE = SearchAttributeKey.for_keyword("TenureTitle")
 """The session's title (short: a given title, or the first line of its first prompt)."""
 TENURE_OWNER = SearchAttributeKey.for_keyword("TenureOwner")
 """Who started the session (the HTTP API's caller)."""
+TENURE_COST_USD = SearchAttributeKey.for_float("TenureCostUSD")
+"""What the session's model calls cost so far, its finished subagents' included."""
 
 SEARCH_ATTRIBUTES = {
-    key.name: "Int" if key is TENURE_TURNS else "Keyword"
-    for key in (TENURE_STATE, TENURE_MODEL, TENURE_PARENT, TENURE_TURNS, TENURE_TITLE, TENURE_OWNER)
+    TENURE_STATE.name: "Keyword",
+    TENURE_MODEL.name: "Keyword",
+    TENURE_PARENT.name: "Keyword",
+    TENURE_TURNS.name: "Int",
+    TENURE_TITLE.name: "Keyword",
+    TENURE_OWNER.name: "Keyword",
+    TENURE_COST_USD.name: "Double",
 }
 """Name to type, as `temporal operator search-attribute create` takes them."""

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tenure.models.budget import Budget
 from tenure.models.interaction import PendingQuestion, Todo
 from tenure.models.messages import Message, Usage
 
@@ -91,6 +92,11 @@ class SessionStatus(BaseModel):
     """With its subagents' (and theirs), as far as they have finished."""
     subagents: list[str] = Field(default_factory=list)
     """Session ids of the subagents running now."""
+    cost_usd: float = 0.0
+    """What the session's own model calls cost (tenure.models.catalog's prices)."""
+    cost_usd_total: float = 0.0
+    """With its finished subagents'."""
+    budget: Budget = Field(default_factory=Budget)
     todos: list[Todo] = Field(default_factory=list)
     presented_files: list[PresentedFile] = Field(default_factory=list)
     title: str | None = None
@@ -127,7 +133,9 @@ class TranscriptPage(BaseModel):
     query with `offset` = its index and `block_offset` = `next_block`."""
 
 
-StopReason = Literal["end_turn", "max_turns", "max_tokens", "interrupted", "ended", "error"]
+StopReason = Literal[
+    "end_turn", "max_turns", "max_tokens", "interrupted", "ended", "error", "budget"
+]
 
 
 class SessionOutcome(BaseModel):
@@ -141,3 +149,6 @@ class SessionOutcome(BaseModel):
     error: str | None = None
     usage_total: Usage | None = None
     """With its subagents' (None from a version before subagents: then `usage`)."""
+    cost_usd: float = 0.0
+    cost_usd_total: float = 0.0
+    """With its subagents'."""

@@ -71,6 +71,7 @@ from tenure.models import (
     UserAnswer,
     UserMessage,
 )
+from tenure.models.budget import Budget
 from tenure.models.agents import AGENT_TOOL, AGENT_TOOL_ALIASES, SUBAGENT_ID_MARK, AgentInput
 from tenure.models.carry import MessageEventRef, SessionCarry, ToolCallProgress, TurnProgress
 from tenure.models.compaction import (
@@ -107,6 +108,7 @@ from tenure.models.events import (
 )
 from tenure.models.catalog import context_window
 from tenure.models.search import (
+    TENURE_COST_USD,
     TENURE_MODEL,
     TENURE_PARENT,
     TENURE_STATE,
@@ -340,6 +342,10 @@ class AgentSession:
         """Subagents started so far: the next one's id ends in `/agent-<this + 1>`."""
         self._subagent_usage = carry.subagent_usage if carry else Usage()
         """What the finished subagents used, theirs included."""
+        self._cost = carry.cost_usd if carry else 0.0
+        self._subagent_cost = carry.subagent_cost_usd if carry else 0.0
+        self._out_of_budget = carry.out_of_budget if carry else False
+        """A turn stopped at the budget: `set_budget` with room resumes it."""
         self._subagents: dict[str, workflow.ChildWorkflowHandle[Any, SessionOutcome]] = {}
         """The subagents running now, by session id."""
         self._host_lock = asyncio.Lock()
@@ -347,6 +353,7 @@ class AgentSession:
         host gone together move it once."""
         self._indexed_state: str | None = carry.indexed_state if carry else None
         self._indexed_turns: int | None = carry.indexed_turns if carry else None
+        self._indexed_cost = 0.0
         """What the search attributes say now."""
 
     # ---- the loop ---------------------------------------------------------------------
@@ -416,13 +423,14 @@ class AgentSession:
                     or self._ending
                     or self._hand_over_due()
                     or self._compact_asked is not None
+                    or self._budget_raised()
                 )
                 if self._ending:
                     stop_reason = "ended"
                     break
                 await self._compact_if_due()
                 self._hand_over_if_due()
-                if not self._inbox:
+                if not self._inbox and not self._budget_raised():
                     continue
             try:
                 stop_reason = await self._run_turns()
@@ -436,7 +444,7 @@ class AgentSession:
             if self._ending:
                 stop_reason = "ended"
                 break
-            if config.mode == "autonomous" and not self._inbox:
+            if config.mode == "autonomous" and (stop_reason == "budget" or not self._inbox):
                 break
         await self._close()
         self._set_state(SessionState(kind="done"))
@@ -505,6 +513,9 @@ class AgentSession:
             indexed_turns=self._indexed_turns,
             agents_started=self._agents_started,
             subagent_usage=self._subagent_usage,
+            cost_usd=self._cost,
+            subagent_cost_usd=self._subagent_cost,
+            out_of_budget=self._out_of_budget,
         )
         config = self._config.model_copy(update={"prompt": None})
         workflow.logger.info("Continuing as new after %d turns", self._turn)
@@ -590,8 +601,9 @@ class AgentSession:
         if self._progress is None:
             self._interrupted = False
             self._error = None
+            resuming, self._out_of_budget = self._out_of_budget, False
             prompts = await self._submit_prompts()
-            if not prompts:
+            if not prompts and not resuming:
                 return "end_turn"
             self._add_user_content(prompts, "user")
             self._progress = TurnProgress()
@@ -613,6 +625,8 @@ class AgentSession:
                         "Stopped after %d model calls (max_turns)", self._config.max_turns
                     )
                     return "max_turns"
+                if spent := self._budget_spent():
+                    return self._stop_at_budget(spent)
                 await self._compact_if_due()
                 self._hand_over_if_due()
                 progress.steps += 1
@@ -625,7 +639,7 @@ class AgentSession:
                     return "interrupted"
                 self._messages.append(response.message)
                 self._publish_message("assistant", start=0)
-                self._count_usage(response.usage)
+                self._count_usage(response)
                 if answered := await self._hook(
                     "PostAssistantResponse", assistant_text=response.message.text
                 ):
@@ -712,7 +726,7 @@ class AgentSession:
         threshold, or when someone asked for it. A run that started before sessions
         could compact replays as it ran."""
         trigger = self._compact_due() if self._may_compact else None
-        if trigger is None:
+        if trigger is None or self._budget_spent():
             return
         if not workflow.patched(COMPACTION):
             self._may_compact = False
@@ -749,7 +763,7 @@ class AgentSession:
             return
         if response is None:
             return  # interrupted
-        self._count_usage(response.usage)
+        self._count_usage(response)
         summary = response.message.text.strip()
         if not summary:
             self._compaction_skipped("the model wrote no summary")
@@ -803,12 +817,38 @@ class AgentSession:
         the model's context."""
         return self._first_index + position - (1 if self._summarized else 0)
 
-    def _count_usage(self, usage: Usage) -> None:
+    def _count_usage(self, response: ModelResponse) -> None:
+        usage = response.usage
         self._usage += usage
+        self._cost += response.cost_usd
         self._last_input_tokens = (
             usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
         )
-        self._publish(UsageReported, usage=usage, total=self._usage)
+        self._publish(
+            UsageReported, usage=usage, total=self._usage, cost_usd=response.cost_usd,
+            cost_usd_total=self._cost + self._subagent_cost,
+        )
+
+    # ---- budget ----------------------------------------------------------------------------
+
+    def _budget_spent(self) -> str | None:
+        """What of the session tree's budget is used up, in a sentence, or None."""
+        return self._config.budget.reached(
+            self._cost + self._subagent_cost, self._usage + self._subagent_usage
+        )
+
+    def _budget_raised(self) -> bool:
+        """A turn stopped at the budget, and the budget now has room."""
+        return self._out_of_budget and self._budget_spent() is None
+
+    def _stop_at_budget(self, spent: str) -> StopReason:
+        """No further model call: the turn stops; `set_budget` with room resumes it."""
+        message = f"The session stopped at its budget: {spent}. Raise it with set_budget to go on."
+        workflow.logger.info(message)
+        self._publish(ErrorReported, source="session", message=message)
+        self._publish(TurnEnded, stop_reason="budget")
+        self._out_of_budget = True
+        return "budget"
 
     # ---- model calls --------------------------------------------------------------------
 
@@ -1117,9 +1157,14 @@ class AgentSession:
             return self._tool_result(use, (
                 f"Unknown subagent_type {kind!r}; available: {', '.join(sorted(types))}."), True)
         try:
+            side_by_side = sum(1 for c in batch if c.use.name == AGENT_TOOL and c.result is None)
             config = subagents.child_config(
                 self._config, self._setup, self._session_rules, types[kind], task,
                 may_delegate=depth + 1 < limit,
+                budget=self._config.budget.share(
+                    self._cost + self._subagent_cost, self._usage + self._subagent_usage,
+                    max(side_by_side, 1),
+                ),
             )
         except ValueError as e:
             return self._tool_result(use, f"Subagent type {kind!r} cannot start: {e}", True)
@@ -1128,6 +1173,7 @@ class AgentSession:
         await self._hook("SubagentStart", agent_id=child_id, agent_type=kind)
         outcome = await self._run_subagent(child_id, kind, config, batch)
         self._subagent_usage += outcome.usage_total or outcome.usage
+        self._subagent_cost += outcome.cost_usd_total or outcome.cost_usd
         self._publish(SubagentEnded, session_id=child_id, stop_reason=outcome.stop_reason)
         await self._hook("SubagentStop", agent_id=child_id, agent_type=kind)
         if outcome.stop_reason == "error":
@@ -1450,8 +1496,8 @@ class AgentSession:
             workflow.upsert_search_attributes(updates)
 
     def _index_state(self) -> None:
-        """Keep the TenureState and TenureTurns search attributes current (those the
-        namespace has), so the fleet can be listed by state. Running a tool counts as
+        """Keep the TenureState, TenureTurns and TenureCostUSD search attributes current
+        (those the namespace has), so the fleet can be listed by state. Running a tool counts as
         `processing` there, and the turn count is written with each change of state:
         two upserts per turn (to processing and back to idle), not one per step."""
         known = self._setup.search_attributes if self._setup else []
@@ -1467,6 +1513,10 @@ class AgentSession:
         if TENURE_TURNS.name in known and self._turn != self._indexed_turns:
             self._indexed_turns = self._turn
             updates.append(TENURE_TURNS.value_set(self._turn))
+        cost = self._cost + self._subagent_cost
+        if TENURE_COST_USD.name in known and cost != self._indexed_cost:
+            self._indexed_cost = cost
+            updates.append(TENURE_COST_USD.value_set(cost))
         if updates:
             workflow.upsert_search_attributes(updates)
 
@@ -1491,6 +1541,8 @@ class AgentSession:
             turns=self._turn,
             error=self._error,
             usage_total=self._usage + self._subagent_usage,
+            cost_usd=self._cost,
+            cost_usd_total=self._cost + self._subagent_cost,
         )
 
     def _reject(self, signal: str, reason: str) -> None:
@@ -1522,6 +1574,8 @@ class AgentSession:
                 self._on_user_answer(inbound.payload(args, UserAnswer))
             elif name == "compact":
                 self._on_compact(inbound.payload(args, CompactRequest))
+            elif name == "set_budget":
+                self._on_set_budget(inbound.payload(args, Budget))
             elif name == STREAM_PUBLISH_SIGNAL:
                 self._on_stream_publish(*inbound.model_deltas(args))
             else:
@@ -1539,6 +1593,15 @@ class AgentSession:
             raise Rejected("the session has ended")
         asked = self._compact_asked or []
         self._compact_asked = [*asked, *([request.instructions] if request.instructions else [])]
+
+    def _on_set_budget(self, budget: Budget) -> None:
+        """Set the limits the payload names (a `null` is no limit), keep the others."""
+        if self._state.kind == "done":
+            raise Rejected("the session has ended")
+        given = budget.model_dump(include=budget.model_fields_set)
+        self._config = self._config.model_copy(
+            update={"budget": self._config.budget.model_copy(update=given)}
+        )
 
     def _on_permission_response(self, response: PermissionResponse) -> None:
         if response.request_id not in self._pending:
@@ -1618,6 +1681,9 @@ class AgentSession:
             usage=self._usage,
             usage_total=self._usage + self._subagent_usage,
             subagents=list(self._subagents),
+            cost_usd=self._cost,
+            cost_usd_total=self._cost + self._subagent_cost,
+            budget=self._config.budget,
             title=self._title,
             error=self._error,
             rejected_signals=self._rejected,

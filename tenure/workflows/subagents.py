@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from tenure.models import PermissionRules, SessionConfig, SessionSetup
+from tenure.models.budget import Budget
 from tenure.models.agents import (
     AGENT_TOOL,
     AGENT_TOOL_ALIASES,
@@ -36,6 +37,7 @@ def child_config(
     definition: AgentDefinition,
     task: AgentInput,
     may_delegate: bool,
+    budget: Budget,
 ) -> SessionConfig:
     """The child's SessionConfig; ValueError when the definition names a model that is
     not one (the model sees why)."""
@@ -64,6 +66,7 @@ def child_config(
             compaction=parent.compaction,
             title=task.description,
             agents=parent.agents,
+            budget=budget,
         )
     except ValidationError as e:
         raise ValueError(validation_problems(e)) from e
