@@ -229,7 +229,7 @@ def _start_server_for(command: str, address: str) -> DevServer:
 # ---- tenure run / tenure chat ------------------------------------------------------------
 
 RUN_TOOLS = [*DEFAULT_TOOLS, "BashOutput", "KillShell", "TodoWrite", "AskUserQuestion",
-             "PresentFile"]
+             "PresentFile", "Agent"]
 
 ModelOption = Annotated[str, typer.Option(
     envvar="TENURE_MODEL", help="A Claude model, anthropic:NAME, or scripted:PATH."
@@ -577,6 +577,17 @@ def _started(session: SessionInfo) -> str:
     return session.start_time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _cost(usd: float | None) -> str:
+    return "" if usd is None else f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def _started_by(session: SessionInfo) -> str:
+    """`schedule NAME` or `agent of ID` (a subagent), else nothing (a person)."""
+    if session.schedule:
+        return f"schedule {session.schedule}"
+    return f"agent of {session.parent}" if session.parent else ""
+
+
 def _print_sessions(rows: list[tuple[str, ...]]) -> None:
     if not out.is_terminal:  # piped: whole ids, one tab-separated line per session
         for row in rows:
@@ -588,6 +599,8 @@ def _print_sessions(rows: list[tuple[str, ...]]) -> None:
     table.add_column("STATE", no_wrap=True)
     table.add_column("STARTED", no_wrap=True)
     table.add_column("TITLE", overflow="ellipsis", no_wrap=True)
+    table.add_column("COST", no_wrap=True, justify="right")
+    table.add_column("STARTED BY", no_wrap=True)
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     out.print(table)
@@ -598,8 +611,9 @@ def _print_waiting(waiting: list[WaitingSession]) -> None:
     `tenure approve` and `tenure answer` take."""
     for item in waiting:
         session, status = item.session, item.status
+        by = f"  ({_started_by(session)})" if session.parent or session.schedule else ""
         out.print(Text.assemble((session.id, "bold"), "  ", (status.state.kind, "yellow"),
-                                f"  {_started(session)}  {session.title or ''}"))
+                                f"  {_started(session)}  {session.title or ''}", (by, "dim")))
         for pending in status.pending_permissions:
             call = ToolUseBlock(id=pending.tool_use_id, name=pending.tool_name,
                                 input=pending.input)
@@ -636,7 +650,8 @@ def sessions(
         agents = AgentClient(await _connect())
         found = await agents.list(state=state, limit=limit)
         states = await asyncio.gather(*(_state_of(agents, s) for s in found))
-        return [(s.id, s.status.lower(), kind, _started(s), s.title or "")
+        return [(s.id, s.status.lower(), kind, _started(s), s.title or "", _cost(s.cost_usd),
+                 _started_by(s))
                 for s, kind in zip(found, states, strict=True)]
 
     with _explained():
@@ -770,3 +785,5 @@ def end(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> N
     _with_session(session_id, lambda handle: handle.end())
     out.print(f"Ended {session_id}.")
 
+
+from tenure.cli import schedule as _schedule  # noqa: E402,F401 - registers `tenure schedule`

@@ -10,17 +10,27 @@ from datetime import datetime, timedelta
 
 from temporalio.client import (
     Client,
+    ScheduleHandle,
+    ScheduleOverlapPolicy,
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
+from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
 from tenure.client.session import SessionHandle
 from tenure.models import SessionConfig, SessionOutcome, SessionStatus
-from tenure.models.search import TENURE_PARENT, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
+from tenure.client.schedules import ScheduleInfo, create_schedule, list_schedules
+from tenure.models.search import (
+    TENURE_COST_USD,
+    TENURE_PARENT,
+    TENURE_STATE,
+    TENURE_TITLE,
+    TENURE_TURNS,
+)
 from tenure.models.state import StateKind
 from tenure.connection import connect
 
@@ -28,6 +38,8 @@ SUMMARY_LIMIT = 200
 WAITING_STATES: tuple[StateKind, ...] = ("waiting_for_permission", "waiting_for_user_input")
 """The states in which a session waits for a person."""
 STATUS_TIMEOUT = timedelta(seconds=5)
+SCHEDULED_BY = SearchAttributeKey.for_keyword("TemporalScheduledById")
+"""Set by Temporal on a workflow that a schedule started."""
 
 
 class SearchAttributeMissingError(RuntimeError):
@@ -46,6 +58,10 @@ class SessionInfo:
     turns: int | None = None
     parent: str | None = None
     """The session that started this one, for a subagent (TenureParent)."""
+    schedule: str | None = None
+    """The schedule that started this one, if one did."""
+    cost_usd: float | None = None
+    """The TenureCostUSD search attribute (as of the session's last change of state)."""
 
 
 @dataclass
@@ -94,6 +110,31 @@ class AgentClient:
             memo={"title": summary[:SUMMARY_LIMIT]},
         )
         return SessionHandle(handle, self.client)
+
+    async def schedule(
+        self,
+        schedule_id: str,
+        config: SessionConfig,
+        *,
+        prompt: str | None = None,
+        cron: str | None = None,
+        every: timedelta | None = None,
+        overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP,
+    ) -> ScheduleHandle:
+        """Start `config` (with `prompt` as its task) as an autonomous session at each
+        `cron` time and/or every `every` (a Temporal Schedule with id `schedule_id`; its
+        sessions are `<schedule_id>-<time>`). Pause, trigger or delete it through the
+        handle, or `client.get_schedule_handle(schedule_id)`."""
+        if prompt is not None:
+            config = config.model_copy(update={"prompt": prompt})
+        return await create_schedule(
+            self.client, schedule_id, config, task_queue=self.task_queue,
+            cron=cron, every=every, overlap=overlap,
+        )
+
+    async def schedules(self) -> builtins.list[ScheduleInfo]:
+        """The schedules that start sessions, by id."""
+        return await list_schedules(self.client)
 
     def get(self, session_id: str) -> SessionHandle:
         return SessionHandle(
@@ -174,4 +215,6 @@ async def _session_info(wf: WorkflowExecution) -> SessionInfo:
         state=wf.typed_search_attributes.get(TENURE_STATE),
         turns=wf.typed_search_attributes.get(TENURE_TURNS),
         parent=wf.typed_search_attributes.get(TENURE_PARENT),
+        schedule=wf.typed_search_attributes.get(SCHEDULED_BY),
+        cost_usd=wf.typed_search_attributes.get(TENURE_COST_USD),
     )

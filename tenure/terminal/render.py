@@ -97,20 +97,29 @@ def call_lines(tool_name: str, value: dict[str, Any]) -> list[Text] | None:
     return None
 
 
-def usage_line(usage: Usage) -> str:
-    return f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+def usage_line(usage: Usage, cost_usd: float = 0.0) -> str:
+    """Tokens in and out, the prompt cache's reads and writes when there are any, and
+    the cost when the model is priced."""
+    line = f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+    if usage.cache_read_input_tokens or usage.cache_creation_input_tokens:
+        line += (f" (cache: {usage.cache_read_input_tokens:,} read, "
+                 f"{usage.cache_creation_input_tokens:,} written)")
+    if cost_usd:
+        line += f" · ${cost_usd:.4f}" if cost_usd < 1 else f" · ${cost_usd:.2f}"
+    return line
 
 
 def status_line(session_id: str, status: SessionStatus) -> Text:
     return Text.assemble(
         (session_id, "bold"), " · ", (status.state.describe(), "yellow"),
-        f" · turn {status.turn} · {usage_line(status.usage)}",
+        f" · turn {status.turn} · {usage_line(status.usage_total, status.cost_usd_total)}",
     )
 
 
 def outcome_line(outcome: SessionOutcome) -> Text:
     turns = f"{outcome.turns} turn{'' if outcome.turns == 1 else 's'}"
-    return Text(f"{outcome.stop_reason} · {turns} · {usage_line(outcome.usage)}", style="dim")
+    usage = usage_line(outcome.usage_total or outcome.usage, outcome.cost_usd_total)
+    return Text(f"{outcome.stop_reason} · {turns} · {usage}", style="dim")
 
 
 def permission_lines(pending: PendingPermission) -> list[Text]:

@@ -54,6 +54,7 @@ class SessionView:
         """The session's state as last published; None until the first state change."""
         self.turn = 0
         self.usage = Usage()
+        self.cost_usd = 0.0
         self.queued: list[str] = []
         """Messages sent from this terminal that the session has not taken in yet."""
         self._spinner = Spinner("dots", style="cyan")
@@ -69,6 +70,7 @@ class SessionView:
     def know(self, status: SessionStatus) -> None:
         """Take the session's state from its status (when coming back to it)."""
         self.state, self.turn, self.usage = status.state, status.turn, status.usage
+        self.cost_usd = status.cost_usd_total
 
     @property
     def busy(self) -> bool:
@@ -93,7 +95,7 @@ class SessionView:
         if isinstance(event, StateChanged):
             self.state = event.state
         elif isinstance(event, UsageReported):
-            self.usage = event.total
+            self.usage, self.cost_usd = event.total, event.cost_usd_total
         elif isinstance(event, SessionStarted):
             return [Text(f"{event.model} · {event.mode} · {event.workspace}", style="dim")]
         elif isinstance(event, MessageAdded):
@@ -166,7 +168,7 @@ class SessionView:
                 self._busy_since = now
             doing = self.state.describe() if self.state else "starting"
             elapsed = int(now - self._busy_since)
-            about = f"{doing} · turn {self.turn} · {usage_line(self.usage)} · {elapsed}s"
+            about = f"{doing} · turn {self.turn} · {usage_line(self.usage, self.cost_usd)} · {elapsed}s"
             self._spinner.update(text=Text(about, style="dim"))
             parts.append(self._spinner)
         else:
