@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from commands import cli_env, tenure
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 from fake_anthropic import FakeAnthropic
 from temporalio.api.enums.v1 import EventType
@@ -21,6 +22,7 @@ from temporalio.client import Client
 from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.models import ToolResultBlock, WorkerPolicy
 from tenure.models.events import SessionEvent, SubagentEnded, SubagentStarted
+from tenure.devserver import DevServer
 from tenure.models.search import TENURE_PARENT
 from tenure.workers import build_worker
 
@@ -258,3 +260,33 @@ async def test_a_subagent_at_the_depth_limit_is_not_offered_the_agent_tool(
     payload = started.workflow_execution_started_event_attributes.input.payloads[0]
     assert outcome.text == "parent done"
     assert SessionConfig.model_validate_json(payload.data).tools == ["Read"]
+
+
+async def test_tenure_run_asks_for_a_subagents_request_and_starts_from_a_definition(
+    dev_server: DevServer, task_queue: str, tmp_path: Path, script: ScriptWriter,
+    workspace: Path, agent_client: AgentClient,
+) -> None:
+    env = cli_env(dev_server, task_queue, tmp_path)
+    child = script([[tool_use("Bash", {"command": "echo from-child > child.txt"})],
+                    [text("child wrote it")]])
+    folder = workspace / ".claude" / "agents"
+    folder.mkdir(parents=True)
+    (folder / "writer.md").write_text(
+        f"---\ndescription: Writes files\ntools: Bash\nmodel: {child}\n---\nYou write files.\n")
+    parent = script([[agent("write", "write child.txt", "writer")], [text("parent done")]])
+    result = await tenure(env, "run", "delegate", "--model", parent, "--workspace",
+                          str(workspace), stdin="y\n")
+    assert result.code == 0, result
+    assert "↳ agent-1 · writer · write" in result.stdout
+    assert "[agent-1] ? Allow Bash?" in result.stdout
+    assert (workspace / "child.txt").read_text() == "from-child\n"
+    assert "parent done" in result.stdout
+
+    # The same definition as the session itself: its prompt, tools and model.
+    result = await tenure(env, "run", "write it yourself", "--agent", "writer", "--workspace",
+                          str(workspace), "--yes")
+    assert result.code == 0, result
+    assert "child wrote it" in result.stdout
+    unknown = await tenure(env, "run", "x", "--agent", "nobody", "--workspace", str(workspace))
+    assert unknown.code == 2 and "No agent type 'nobody'" in unknown.stderr
+    assert "general-purpose, writer" in unknown.stderr

@@ -18,7 +18,7 @@ from tenure.models import (
     ToolInfo,
     WorkerPolicy,
 )
-from tenure.activities.agent_files import read_agent_files
+from tenure.agent_files import read_agent_files
 from tenure.models.agents import AGENT_TOOL_ALIASES
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules

@@ -32,6 +32,8 @@ from temporalio.common import WorkerDeploymentVersion
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
+from tenure.agent_files import AGENTS_FOLDER, read_agent_files
+from tenure.models.agents import GENERAL_PURPOSE, MODEL_ALIASES, AgentDefinition
 from tenure.client import (
     AgentClient,
     SearchAttributeMissingError,
@@ -231,8 +233,14 @@ def _start_server_for(command: str, address: str) -> DevServer:
 RUN_TOOLS = [*DEFAULT_TOOLS, "BashOutput", "KillShell", "TodoWrite", "AskUserQuestion",
              "PresentFile", "Agent"]
 
-ModelOption = Annotated[str, typer.Option(
-    envvar="TENURE_MODEL", help="A Claude model, anthropic:NAME, or scripted:PATH."
+ModelOption = Annotated[str | None, typer.Option(
+    envvar="TENURE_MODEL", show_default=settings.DEFAULT_MODEL,
+    help="A Claude model, anthropic:NAME, openai:NAME, or scripted:PATH (default: the "
+    "--agent's model, else the newest Sonnet).",
+)]
+AgentOption = Annotated[str | None, typer.Option(
+    help="Start the session as this agent type: .claude/agents/NAME.md in the workspace "
+    "(or general-purpose) gives its system prompt, tools and model.",
 )]
 WorkspaceOption = Annotated[Path, typer.Option(
     exists=True, file_okay=False, resolve_path=True, help="Where the tools work."
@@ -276,24 +284,43 @@ def _needs_key(model: str | None) -> bool:
 
 
 def _session_config(
-    *, model: str, prompt: str | None, workspace: Path, mode: PermissionMode,
+    *, model: str | None, prompt: str | None, workspace: Path, mode: PermissionMode,
     session_mode: SessionMode, max_turns: int, tools: str, allow: list[str] | None,
-    deny: list[str] | None, title: str | None,
+    deny: list[str] | None, title: str | None, agent: str | None = None,
 ) -> SessionConfig:
     """The session's config, or one line on what is wrong with it. A `scripted:` path is
     made absolute here: the worker that reads it may run in another directory."""
+    system_prompt, tool_names = None, [t.strip() for t in tools.split(",") if t.strip()]
+    if agent:
+        definition = _agent_type(agent, workspace)
+        system_prompt, tool_names = definition.prompt, definition.tools or tool_names
+        asked = definition.model if definition.model != "inherit" else None
+        model = model or (MODEL_ALIASES.get(asked, asked) if asked else None)
+    model = model or settings.DEFAULT_MODEL
     provider, _, path = model.partition(":")
     if provider == "scripted" and path:
         model = f"scripted:{Path(path).expanduser().resolve()}"
     try:
         return SessionConfig(
             model=model, prompt=prompt, workspace=str(workspace), mode=session_mode,
-            permission_mode=mode, max_turns=max_turns, title=title,
-            tools=[t.strip() for t in tools.split(",") if t.strip()],
+            permission_mode=mode, max_turns=max_turns, title=title, tools=tool_names,
+            system_prompt=system_prompt,
             permissions=PermissionRules(allow=allow or [], deny=deny or []),
         )
     except ValidationError as e:
         _fail(f"Invalid session: {validation_problems(e)}", code=2)
+
+
+def _agent_type(name: str, workspace: Path) -> AgentDefinition:
+    """An agent type from the workspace's `.claude/agents/` (or the built-in one)."""
+    defined, problems = read_agent_files(workspace)
+    types = {"general-purpose": GENERAL_PURPOSE, **defined}
+    if name not in types:
+        for problem in problems:
+            err.print(Text(problem, style="yellow"))
+        _fail(f"No agent type {name!r} in {workspace / AGENTS_FOLDER}; there are: "
+              f"{', '.join(sorted(types))}.", code=2)
+    return types[name]
 
 
 def _on_terminal(
@@ -387,7 +414,8 @@ def _print_outcome(outcome: SessionOutcome) -> None:
 @app.command()
 def run(
     task: Annotated[str, typer.Argument(help="What the agent should do.")],
-    model: ModelOption = settings.DEFAULT_MODEL,
+    model: ModelOption = None,
+    agent: AgentOption = None,
     workspace: WorkspaceOption = Path("."),
     yes: YesOption = False,
     mode: ModeOption = "default",
@@ -412,7 +440,7 @@ def run(
     """
     config = _session_config(
         model=model, prompt=task, workspace=workspace, mode=mode, session_mode="autonomous",
-        max_turns=max_turns, tools=tools, allow=allow, deny=deny, title=title,
+        max_turns=max_turns, tools=tools, allow=allow, deny=deny, title=title, agent=agent,
     )
     outcome = _on_terminal("run", config, no_worker=no_worker, yes=yes)
     if outcome is None:
@@ -429,7 +457,8 @@ def chat(
     message: Annotated[str | None, typer.Option(
         "--message", "-m", help="A first message to send."
     )] = None,
-    model: ModelOption = settings.DEFAULT_MODEL,
+    model: ModelOption = None,
+    agent: AgentOption = None,
     workspace: WorkspaceOption = Path("."),
     yes: YesOption = False,
     mode: ModeOption = "default",
@@ -455,7 +484,7 @@ def chat(
         session: SessionConfig | str = _session_config(
             model=model, prompt=message, workspace=workspace, mode=mode,
             session_mode="interactive", max_turns=max_turns, tools=tools, allow=allow,
-            deny=deny, title=title,
+            deny=deny, title=title, agent=agent,
         )
         message = None
     else:

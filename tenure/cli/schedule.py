@@ -13,7 +13,6 @@ from rich.text import Text
 from temporalio.client import ScheduleAlreadyRunningError, ScheduleHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from tenure import settings
 from tenure.cli import (
     RUN_TOOLS,
     AllowOption,
@@ -50,7 +49,7 @@ def create(
         help='When, as a cron expression ("0 9 * * MON": Mondays at 9, UTC).')] = None,
     every: Annotated[str | None, typer.Option(
         help="How often: 90s, 15m, 1h, 1d, 1h30m.")] = None,
-    model: ModelOption = settings.DEFAULT_MODEL,
+    model: ModelOption = None,
     workspace: WorkspaceOption = Path("."),
     mode: ModeOption = "default",
     max_turns: MaxTurnsOption = 50,

@@ -69,6 +69,13 @@ class SessionHandle:
     def id(self) -> str:
         return self.workflow.id
 
+    def subagent(self, session_id: str) -> SessionHandle:
+        """The handle of one of this session's subagents (`status().subagents`, the
+        `subagent_start` events): a session like any other."""
+        return SessionHandle(
+            self.client.get_workflow_handle(session_id, result_type=SessionOutcome), self.client
+        )
+
     async def send(self, text: str) -> None:
         """Queue a user message: it steers a running turn or starts the next one."""
         await self.workflow.signal("user_message", UserMessage(text=text))

@@ -33,8 +33,10 @@ from tenure.models.events import (
     QuestionAnswered,
     QuestionAsked,
     SessionEnded,
+    SubagentStarted,
     TextDelta,
     ThinkingDelta,
+    ToolStarted,
 )
 from tenure.terminal.keyboard import Keyboard
 from tenure.terminal.offsets import save_offset
@@ -79,6 +81,8 @@ class Follower:
         self._interrupted = False
         """Ctrl-C was pressed since the last message: the next one leaves."""
         self._sending: set[asyncio.Task[bool]] = set()
+        self._subagents: dict[str, asyncio.Task[None]] = {}
+        """Followers of the subagents at work, for their requests to a person."""
         self.screen = Screen(console, self._region)
 
     async def run(
@@ -93,7 +97,10 @@ class Follower:
         if from_offset:  # coming back: show where the session is now, not "starting"
             with contextlib.suppress(RPCError, WorkflowQueryFailedError,
                                      WorkflowQueryRejectedError):
-                self.view.know(await self.handle.status())
+                status = await self.handle.status()
+                self.view.know(status)
+                for session_id in status.subagents:
+                    self._follow_subagent(session_id)
         with contextlib.ExitStack() as stack:
             if self.chat or not self.yes:
                 self.lines = (stack.enter_context(Keyboard(self.screen.refresh))
@@ -107,7 +114,8 @@ class Follower:
                 try:
                     await asyncio.wait({following, leaving}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    tasks = [t for t in (following, leaving, reading, *self._asking.values()) if t]
+                    tasks = [t for t in (following, leaving, reading, *self._asking.values(),
+                                         *self._subagents.values()) if t]
                     for task in tasks:
                         task.cancel()
                     await asyncio.wait(tasks)
@@ -142,18 +150,47 @@ class Follower:
             self._unsettled.pop(event.request_id, None)
             if asking := self._asking.pop(event.request_id, None):
                 asking.cancel()
+        elif isinstance(event, SubagentStarted):
+            self._follow_subagent(event.session_id)
         self._offset = item.next_offset
         if not isinstance(event, TextDelta | ThinkingDelta | ModelRetry):
             save_offset(self.handle.id, self._resume_at)
         self.screen.refresh()
         self._taken.set()
 
+    def _follow_subagent(self, session_id: str) -> None:
+        if session_id not in self._subagents:
+            self._subagents[session_id] = asyncio.create_task(self._subagent(session_id))
+
+    async def _subagent(self, session_id: str) -> None:
+        """A subagent's tool calls and its requests to a person, asked here as the
+        session's own are, and answered to the subagent."""
+        child = self.handle.subagent(session_id)
+        label = f"[{session_id.rpartition('/')[2]}] "
+        with contextlib.suppress(RPCError):
+            async for item in child.events(0, deltas=False):
+                event = item.event
+                if isinstance(event, ToolStarted | PermissionRequested | QuestionAsked):
+                    for renderable in SessionView(self.screen.console).show(event):
+                        self._print(Text(label, style="dim") + renderable
+                                    if isinstance(renderable, Text) else renderable)
+                if isinstance(event, PermissionRequested | QuestionAsked):
+                    self._asking[event.request_id] = asyncio.create_task(
+                        self._decide(event, child) if isinstance(event, PermissionRequested)
+                        else self._reply(event, child)
+                    )
+                elif isinstance(event, PermissionResolved | QuestionAnswered):
+                    if asking := self._asking.pop(event.request_id, None):
+                        asking.cancel()
+
     # ---- asking the person -------------------------------------------------------------
 
-    async def _decide(self, request: PermissionRequested) -> None:
+    async def _decide(self, request: PermissionRequested, handle: SessionHandle | None = None
+                      ) -> None:
+        handle = handle or self.handle
         async with self._one_at_a_time:
             if self.yes:
-                await self._send(self.handle.approve(
+                await self._send(handle.approve(
                     request.request_id, decided_by=who("tenure --yes")))
                 return
             choice = ""
@@ -166,15 +203,16 @@ class Follower:
                     line = "n"
                 choice = line.strip().lower()[:1]
             if choice == "n":
-                await self._send(self.handle.deny(request.request_id, decided_by=who()))
+                await self._send(handle.deny(request.request_id, decided_by=who()))
             else:
                 scope = "session" if choice == "a" else "once"
-                await self._send(self.handle.approve(
+                await self._send(handle.approve(
                     request.request_id, scope=scope, decided_by=who()))
 
-    async def _reply(self, request: QuestionAsked) -> None:
+    async def _reply(self, request: QuestionAsked, handle: SessionHandle | None = None) -> None:
         """Each question in turn: an option's number (several, comma-separated, where
         multiSelect) or any other text as a free answer."""
+        handle = handle or self.handle
         async with self._one_at_a_time:
             answers = {}
             for question in request.questions:
@@ -186,7 +224,7 @@ class Follower:
                     self._print(Text(f"{prompt}(stdin is closed: no answer)", style="dim"))
                     line = ""
                 answers[question.question] = chosen(question, line)
-            await self._send(self.handle.answer(request.request_id, answers))
+            await self._send(handle.answer(request.request_id, answers))
 
     async def _line(self, prompt: str) -> str | None:
         """The next line typed for a request (echoed after its prompt, as a terminal

@@ -32,6 +32,7 @@ from tenure.models.events import (
     SessionEvent,
     SessionStarted,
     StateChanged,
+    SubagentStarted,
     ToolEnded,
     ToolStarted,
     TurnEnded,
@@ -120,6 +121,10 @@ class SessionView:
             if event.answers is None:
                 return [Text("  not answered (interrupted)", style="dim")]
             return [Text(f"  {q}: {a}", style="dim") for q, a in event.answers.items()]
+        elif isinstance(event, SubagentStarted):
+            name = event.session_id.rpartition("/")[2]
+            return [Text(f"  ↳ {name} · {event.subagent_type} · {event.description}",
+                         style="dim")]
         elif isinstance(event, FilePresented):
             about = f" · {event.file.description}" if event.file.description else ""
             return [Text.assemble(("  ↳ ", "cyan"), event.file.file_path, (about, "dim"))]
