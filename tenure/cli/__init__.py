@@ -766,3 +766,6 @@ def end(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> N
     _with_session(session_id, lambda handle: handle.end())
     out.print(f"Ended {session_id}.")
 
+
+
+from tenure.cli import serve as _serve_commands  # noqa: E402,F401 - registers serve, token

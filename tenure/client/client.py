@@ -15,12 +15,13 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
 from tenure.client.session import SessionHandle
 from tenure.models import SessionConfig, SessionOutcome, SessionStatus
-from tenure.models.search import TENURE_STATE, TENURE_TITLE, TENURE_TURNS
+from tenure.models.search import TENURE_OWNER, TENURE_STATE, TENURE_TITLE, TENURE_TURNS
 from tenure.models.state import StateKind
 from tenure.connection import connect
 
@@ -44,6 +45,8 @@ class SessionInfo:
     state: str | None = None
     """The TenureState search attribute (visibility lags the session by a moment)."""
     turns: int | None = None
+    owner: str | None = None
+    """The TenureOwner search attribute: who started the session through the HTTP API."""
 
 
 @dataclass
@@ -76,8 +79,10 @@ class AgentClient:
         *,
         prompt: str | None = None,
         session_id: str | None = None,
+        owner: str | None = None,
     ) -> SessionHandle:
-        """Start a session; `prompt` (if given) replaces the config's first message."""
+        """Start a session; `prompt` (if given) replaces the config's first message.
+        `owner` (the HTTP API's caller) goes into the TenureOwner search attribute."""
         if prompt is not None:
             config = config.model_copy(update={"prompt": prompt})
         session_id = session_id or f"session-{uuid.uuid4().hex[:12]}"
@@ -90,6 +95,9 @@ class AgentClient:
             result_type=SessionOutcome,
             static_summary=summary[:SUMMARY_LIMIT],
             memo={"title": summary[:SUMMARY_LIMIT]},
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(TENURE_OWNER, owner)] if owner is not None else []
+            ),
         )
         return SessionHandle(handle, self.client)
 
@@ -103,11 +111,12 @@ class AgentClient:
         *,
         running_only: bool = False,
         state: StateKind | None = None,
+        owner: str | None = None,
         limit: int = 100,
     ) -> list[SessionInfo]:
         """Sessions, newest first; `state` keeps those in that state (as the TenureState
         search attribute has it): running ones, except for `done` and `error`, which
-        finished sessions keep."""
+        finished sessions keep. `owner` keeps those that TenureOwner says it started."""
         # A session that continued as new is its latest run; the runs it closed are not
         # sessions of their own.
         query = 'WorkflowType="AgentSession" AND ExecutionStatus!="ContinuedAsNew"'
@@ -115,6 +124,8 @@ class AgentClient:
             query += ' AND ExecutionStatus="Running"'
         if state:
             query += f' AND {TENURE_STATE.name}="{state}"'
+        if owner is not None:
+            query += f" AND {TENURE_OWNER.name}={_quoted(owner)}"
         sessions = []
         try:
             async for wf in self.client.list_workflows(query, limit=limit):
@@ -130,13 +141,15 @@ class AgentClient:
         return sessions
 
     async def waiting(
-        self, state: StateKind | None = None, *, limit: int = 100
+        self, state: StateKind | None = None, *, owner: str | None = None, limit: int = 100
     ) -> builtins.list[WaitingSession]:
         """Running sessions, on any worker, that wait for a person (for a permission
-        decision or an answer; `state` picks one of the two), each with its pending
-        requests. What an approvals inbox is built on."""
+        decision or an answer; `state` picks one of the two; `owner` as for `list`), each
+        with its pending requests. What an approvals inbox is built on."""
         states = (state,) if state else WAITING_STATES
-        found = [s for kind in states for s in await self.list(state=kind, limit=limit)]
+        found = [
+            s for kind in states for s in await self.list(state=kind, owner=owner, limit=limit)
+        ]
         statuses = await asyncio.gather(*(self.status_or_none(s.id) for s in found))
         # Visibility lags: keep only the sessions that still wait, as their status says.
         return sorted(
@@ -171,4 +184,10 @@ async def _session_info(wf: WorkflowExecution) -> SessionInfo:
         or wf.typed_search_attributes.get(TENURE_TITLE),
         state=wf.typed_search_attributes.get(TENURE_STATE),
         turns=wf.typed_search_attributes.get(TENURE_TURNS),
+        owner=wf.typed_search_attributes.get(TENURE_OWNER),
     )
+
+
+def _quoted(value: str) -> str:
+    """A string literal of Temporal's list filter (a SQL-like language)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -975,7 +975,9 @@ class AgentSession:
         del self._questions[request_id]
         answer = self._answers.pop(request_id, None)
         self._publish(
-            QuestionAnswered, request_id=request_id, answers=answer.answers if answer else None
+            QuestionAnswered,
+            request_id=request_id,
+            **(answer.model_dump(exclude={"request_id"}) if answer else {"answers": None}),
         )
         if answer is None:
             return self._tool_result(use, "Interrupted by the user before answering.", True)
