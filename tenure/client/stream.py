@@ -70,6 +70,8 @@ async def _wait_for_events(handle: WorkflowHandle[Any, Any], offset: int) -> Non
     finally:
         if not wait.done():
             wait.cancel()  # only the waiting here: the update ends with the next event
+            # The SDK turns the cancel into an error of the task: looked at once it ends.
+            wait.add_done_callback(lambda w: w.cancelled() or w.exception())
         elif not wait.cancelled():
             wait.exception()  # looked at: it no longer matters
 
