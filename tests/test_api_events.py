@@ -129,7 +129,7 @@ async def test_twenty_viewers_share_one_follower_and_see_the_same_events(
 async def test_an_idle_stream_sends_keep_alives(
     api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
-    session_id = await start(api, script([text("hi")]), workspace)
+    session_id = await start(api, script([[text("hi")]]), workspace)
     comments = []
     async with api.http.stream("GET", api.url(session_id, "/events"),
                                headers=api.issuer.headers()) as response:
