@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -25,6 +26,18 @@ from tenure.cli import _connect, _fail, app, err, out
 from tenure.client import AgentClient
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s]*")
+
+
+class _HideTokens(logging.Filter):
+    """Keeps `?access_token=` (a browser's EventSource) out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 @app.command()
@@ -62,7 +75,9 @@ def serve(
         client = AgentClient(await _connect())
         config = uvicorn.Config(create_app(client, verifier), host=host, port=port,
                                 proxy_headers=True, log_level="info")
-        await uvicorn.Server(config).serve()
+        server = uvicorn.Server(config)  # its Config sets up uvicorn's loggers: filter after
+        logging.getLogger("uvicorn.access").addFilter(_HideTokens())
+        await server.serve()
 
     out.print(f"tenure API on http://{host}:{port}/ (OpenAPI: /openapi.json)")
     asyncio.run(go())
