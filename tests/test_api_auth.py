@@ -3,6 +3,7 @@ keys come from a JWKS (refreshed on an unknown kid) or the development key."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -18,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner
 
 from tenure import AgentClient
-from tenure.api import DevKey, create_app
+from tenure.api import DevKey, KeySet, TokenVerifier, create_app
+from tenure.api.errors import ApiError
 from tenure.api.settings import AuthSettingsError, verifier_from_env
 from tenure.cli import app as cli
 
@@ -150,8 +152,6 @@ async def test_a_jwks_url_is_read_and_cached(agent_client: AgentClient, issuer: 
         await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
     jwks_server, jwks_url = await serve(jwks_app)
-    from tenure.api import KeySet, TokenVerifier
-
     app = create_app(agent_client, TokenVerifier(KeySet(jwks_url + "/jwks"), ISSUER, AUDIENCE))
     server, base_url = await serve(app)
     try:
@@ -177,8 +177,6 @@ def test_the_development_key_is_trusted_only_without_a_jwks(
     token = result.output.strip().splitlines()[-1]
     assert (tmp_path / "dev.pem").stat().st_mode & 0o077 == 0  # only its user reads the key
 
-    import asyncio
-
     caller = asyncio.run(verifier_from_env().verify(token))
     assert (caller.sub, caller.scopes) == ("carol", frozenset({"sessions:read"}))
 
@@ -190,8 +188,6 @@ def test_the_development_key_is_trusted_only_without_a_jwks(
     monkeypatch.setenv("TENURE_JWT_JWKS", str(tmp_path / "jwks.json"))
     monkeypatch.setenv("TENURE_JWT_ISSUER", "tenure-dev")
     monkeypatch.setenv("TENURE_JWT_AUDIENCE", "tenure")
-    from tenure.api.errors import ApiError
-
     with pytest.raises(ApiError) as refused:
         asyncio.run(verifier_from_env().verify(token))
     assert refused.value.status == 401
@@ -215,5 +211,26 @@ async def test_insecure_dev_lets_everyone_in_as_admin(agent_client: AgentClient)
     try:
         async with httpx.AsyncClient(base_url=base_url) as http:
             assert (await http.get("/sessions")).status_code == 200
+    finally:
+        await stop(server)
+
+
+async def test_other_origins_may_call_only_when_listed(agent_client: AgentClient, issuer: Issuer) -> None:
+    verifier = TokenVerifier(KeySet(str(issuer.jwks)), ISSUER, AUDIENCE)
+    app = create_app(agent_client, verifier, cors_origins=["tauri://localhost"])
+    server, base_url = await serve(app)
+    try:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            preflight = {"Origin": "tauri://localhost", "Access-Control-Request-Method": "POST",
+                         "Access-Control-Request-Headers": "authorization,content-type"}
+            allowed = await http.options("/sessions", headers=preflight)
+            assert allowed.status_code == 200
+            assert allowed.headers["access-control-allow-origin"] == "tauri://localhost"
+            other = await http.options("/sessions", headers={**preflight, "Origin": "https://evil.test"})
+            assert "access-control-allow-origin" not in other.headers
+            listed = await http.get("/sessions", headers={"Origin": "tauri://localhost",
+                                                          **issuer.headers("alice", ALL)})
+            assert listed.status_code == 200
+            assert listed.headers["access-control-allow-origin"] == "tauri://localhost"
     finally:
         await stop(server)

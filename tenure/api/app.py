@@ -9,6 +9,8 @@ from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -60,8 +62,11 @@ def create_app(
     verifier: TokenVerifier | None,
     *,
     keepalive: float = KEEPALIVE_SECONDS,
+    cors_origins: list[str] | None = None,
 ) -> Starlette:
-    """The API over `client`. `verifier` None means no auth at all (`--insecure-dev`)."""
+    """The API over `client`. `verifier` None means no auth at all (`--insecure-dev`).
+    `cors_origins` are the web origins (other than the API's own) whose pages may call it
+    from a browser: a UI served elsewhere, a Tauri app."""
     context = ApiContext(client, verifier, keepalive)
     sessions, events = SessionRoutes(context), EventRoutes(context)
     one = "/sessions/{session_id:path}"
@@ -89,8 +94,17 @@ def create_app(
         yield
         context.feeds.close()
 
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins or [],
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        expose_headers=["Location"],
+        max_age=600,
+    )
     app = Starlette(
         routes=routes,
+        middleware=[cors] if cors_origins else [],
         exception_handlers={
             ApiError: on_api_error,
             HTTPException: on_http_error,

@@ -43,12 +43,6 @@ class CompactBody(BaseModel):
     instructions: str | None = None
 
 
-class StartedBody(BaseModel):
-    """The answer to POST /sessions."""
-
-    session_id: str
-
-
 async def read_body(request: Request) -> bytes:
     """The body, refused with 413 as soon as it passes MAX_BODY_BYTES."""
     declared = request.headers.get("content-length")

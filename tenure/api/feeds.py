@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from tenure.api.bodies import AnswersBody, CompactBody, DecisionBody, MessageBody, StartedBody
-from tenure.api.views import Accepted, Inbox, SessionDetail, SessionList
+from tenure.api.bodies import AnswersBody, CompactBody, DecisionBody, MessageBody
+from tenure.api.views import Accepted, Inbox, SessionDetail, SessionList, Started
 from tenure.models import SessionConfig, TranscriptPage
 
 SESSION_ID = {"name": "session_id", "in": "path", "required": True,
@@ -39,7 +39,7 @@ def _query(name: str, kind: str, description: str) -> dict[str, Any]:
 
 OPERATIONS = [
     Operation("post", "/sessions", "Start a session (a SessionConfig, its `prompt` included)",
-              "sessions:write", StartedBody, 201, SessionConfig),
+              "sessions:write", Started, 201, SessionConfig),
     Operation("get", "/sessions", "The caller's sessions, newest first", "sessions:read",
               SessionList, params=(_query("state", "string", "Only sessions in this state"),
                                    _query("limit", "integer", "At most this many"))),

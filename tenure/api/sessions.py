@@ -15,13 +15,20 @@ from tenure.api.bodies import (
     CompactBody,
     DecisionBody,
     MessageBody,
-    StartedBody,
     read_model,
 )
 from tenure.api.context import ApiContext
 from tenure.api.errors import ApiError
 from tenure.api.params import bool_param, int_param, state_param
-from tenure.api.views import Accepted, Inbox, SessionDetail, SessionList, SessionSummary, WaitingRequests
+from tenure.api.views import (
+    Accepted,
+    Inbox,
+    SessionDetail,
+    SessionList,
+    SessionSummary,
+    Started,
+    WaitingRequests,
+)
 from tenure.client import SearchAttributeMissingError, SessionHandle, UnknownRequestError
 from tenure.models import SessionConfig
 
@@ -55,7 +62,7 @@ class SessionRoutes:
         self.context.tenancy.remember(handle.id, caller.sub)
         audit.info("start session=%s by=%s from=%s", handle.id, caller.sub, origin(request))
         location = f"/sessions/{quote(handle.id, safe='')}"
-        return _json(StartedBody(session_id=handle.id), 201, {"Location": location})
+        return _json(Started(session_id=handle.id), 201, {"Location": location})
 
     async def list(self, request: Request) -> JSONResponse:
         caller = await self.context.caller(request, "sessions:read")
@@ -82,7 +89,7 @@ class SessionRoutes:
         return _json(page)
 
     async def message(self, request: Request) -> JSONResponse:
-        caller, handle = await self.context.session(request, "sessions:write")
+        _, handle = await self.context.session(request, "sessions:write")
         body = await read_model(request, MessageBody)
         if not await handle.takes_messages():
             raise ApiError(409, f"session {handle.id!r} has ended: it takes no more messages")

@@ -1,6 +1,7 @@
 """Whom `tenure serve` trusts, from the environment: TENURE_JWT_JWKS (a JWKS file path or
 URL), TENURE_JWT_ISSUER, TENURE_JWT_AUDIENCE; without a JWKS, the local development key
-(TENURE_DEV_KEY, default api-dev-key.pem in the user data directory)."""
+(TENURE_DEV_KEY, default api-dev-key.pem in the user data directory). And which other web
+origins may call it (TENURE_API_CORS_ORIGINS)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def verifier_from_env() -> TokenVerifier:
     jwks = os.environ.get("TENURE_JWT_JWKS")
     keys = KeySet(jwks) if jwks else DevKey.load_or_create(dev_key_path())
     return TokenVerifier(keys, issuer, audience)
+
+
+def cors_origins() -> list[str]:
+    """TENURE_API_CORS_ORIGINS: the web origins, comma-separated, whose pages may call the
+    API from a browser (none by default: only the API's own page)."""
+    return [o.strip() for o in os.environ.get("TENURE_API_CORS_ORIGINS", "").split(",") if o.strip()]
 
 
 def dev_key() -> DevKey:

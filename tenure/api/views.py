@@ -10,6 +10,12 @@ from tenure.client import SessionInfo, WaitingSession
 from tenure.models import PendingPermission, PendingQuestion, SessionStatus
 
 
+class Started(BaseModel):
+    """The answer to POST /sessions (201)."""
+
+    session_id: str
+
+
 class SessionSummary(BaseModel):
     """A session in a list."""
 

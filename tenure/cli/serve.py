@@ -16,6 +16,7 @@ from tenure.api.keys import DEV_AUDIENCE, DEV_ISSUER
 from tenure.api.settings import (
     SCOPES,
     AuthSettingsError,
+    cors_origins,
     dev_key,
     dev_key_path,
     issuer_and_audience,
@@ -73,7 +74,7 @@ def serve(
 
     async def go() -> None:
         client = AgentClient(await _connect())
-        config = uvicorn.Config(create_app(client, verifier), host=host, port=port,
+        config = uvicorn.Config(create_app(client, verifier, cors_origins=cors_origins()), host=host, port=port,
                                 proxy_headers=True, log_level="info")
         server = uvicorn.Server(config)  # its Config sets up uvicorn's loggers: filter after
         logging.getLogger("uvicorn.access").addFilter(_HideTokens())
