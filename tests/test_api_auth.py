@@ -183,8 +183,7 @@ def test_the_development_key_is_trusted_only_without_a_jwks(
     monkeypatch.setenv("TENURE_JWT_JWKS", str(tmp_path / "none.json"))
     with pytest.raises(AuthSettingsError):
         verifier_from_env()  # a JWKS needs the issuer and audience too
-    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [
-        json.loads(json.dumps(DevKey.generate().jwk._jwk_data))]}))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [DevKey.generate().public_jwk]}))
     monkeypatch.setenv("TENURE_JWT_JWKS", str(tmp_path / "jwks.json"))
     monkeypatch.setenv("TENURE_JWT_ISSUER", "tenure-dev")
     monkeypatch.setenv("TENURE_JWT_AUDIENCE", "tenure")

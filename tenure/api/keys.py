@@ -115,8 +115,10 @@ class DevKey:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         self.kid = "tenure-dev-" + hashlib.sha256(public).hexdigest()[:12]
-        jwk: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
-        self.jwk = jwt.PyJWK({**jwk, "kid": self.kid, "alg": "ES256", "use": "sig"})
+        public_jwk: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
+        self.public_jwk = {**public_jwk, "kid": self.kid, "alg": "ES256", "use": "sig"}
+        """The public key as a JWK (what a JWKS would list)."""
+        self.jwk = jwt.PyJWK(self.public_jwk)
 
     @classmethod
     def generate(cls) -> DevKey:
