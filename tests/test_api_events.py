@@ -4,6 +4,7 @@ exactly after Last-Event-ID, shared by many viewers through one follower."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,4 +139,20 @@ async def test_an_idle_stream_sends_keep_alives(
                 comments.append(line)
                 break
     assert comments == [": keep-alive"]
+    await agent_client.get(session_id).end()
+
+
+async def test_a_stream_ends_when_the_token_expires(
+    api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    session_id = await start(api, script([[text("hi")]]), workspace)
+    # Expired 27 s ago: still within the 30 s leeway, for 3 s more.
+    token = api.issuer.token(lifetime=timedelta(seconds=-27))
+    events = await read_sse(api.http, api.url(session_id, "/events"),
+                            {"Authorization": f"Bearer {token}"})
+    assert events[-1].event == "stream_error"
+    assert events[-1].data == {"error": "the token has expired"}
+    assert events[0].event == "session_start"  # it served the stream until then
+    refused = await api.http.get(api.url(session_id, "/events"), headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
     await agent_client.get(session_id).end()

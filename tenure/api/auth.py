@@ -24,6 +24,9 @@ class Caller:
     sub: str
     """Who: the token's subject, the owner of the sessions it starts."""
     scopes: frozenset[str]
+    expires_at: float | None = None
+    """When the token stops holding (epoch seconds, leeway included); a stream of events
+    that outlives it ends there."""
 
     @property
     def is_admin(self) -> bool:
@@ -69,7 +72,8 @@ class TokenVerifier:
         if not isinstance(sub, str) or not sub:
             raise ApiError(401, "invalid token: `sub` must be a non-empty string",
                            headers=_CHALLENGE)
-        return Caller(sub=sub, scopes=frozenset(scope.split()))
+        expires_at = float(claims["exp"]) + self.leeway.total_seconds()
+        return Caller(sub=sub, scopes=frozenset(scope.split()), expires_at=expires_at)
 
 
 def bearer_token(request: Request) -> str | None:
