@@ -48,7 +48,8 @@ async function loadSessions() {
     const title = el("div", "title", s.title || s.session_id);
     const w = waiting.get(s.session_id);
     if (w) title.append(el("span", "badge", (w.pending_permissions.length + w.pending_questions.length) + " waiting"));
-    row.append(title, el("div", "meta", `${w ? w.state : s.state || s.status.toLowerCase()} · ${s.session_id}`));
+    const turns = s.turns ? ` · ${s.turns} turn${s.turns === 1 ? "" : "s"}` : "";
+    row.append(title, el("div", "meta", `${w ? w.state : s.state || s.status.toLowerCase()}${turns} · ${s.session_id}`));
     row.onclick = () => openSession(s.session_id, s.title);
     return row;
   });
@@ -187,7 +188,13 @@ function openSession(id, title) {
   for (const type of EVENT_TYPES) {
     view.source.addEventListener(type, (m) => { if (current === view) onEvent(view, {type, ...JSON.parse(m.data)}); });
   }
+  view.source.onerror = () => {
+    if (view.source.readyState === EventSource.CLOSED && current === view) {
+      notice("The live view stopped: open the session again (is your token still valid?)");
+    }
+  };
   current = view;
+  notice("");
   document.querySelectorAll(".session").forEach((row) => row.classList.toggle("open", row.dataset.sessionId === id));
 }
 
