@@ -4,6 +4,7 @@ exactly after Last-Event-ID, shared by many viewers through one follower."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 from api_support import Api, Sse, api, issuer, read_sse  # noqa: F401
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 
-from tenure import AgentClient, SessionHandle
+from tenure import AgentClient, SessionConfig, SessionHandle
+from tenure.api.feeds import SessionFeed
 
 
 def slow(value: str, ms: int = 150) -> dict[str, Any]:
@@ -156,3 +158,24 @@ async def test_a_stream_ends_when_the_token_expires(
     refused = await api.http.get(api.url(session_id, "/events"), headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401
     await agent_client.get(session_id).end()
+
+
+async def test_a_viewer_behind_what_the_feed_keeps_reads_the_rest_by_query(
+    agent_client: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    """A feed keeps only its recent frames; older ones come from the stream's query."""
+    model = script([[tool_use("Glob", {"pattern": "*"})], [text("one")], [text("two")]])
+    handle = await agent_client.start(SessionConfig(model=model, prompt="go", workspace=str(workspace)))
+    feed = SessionFeed(handle, 0, capacity=6)
+    async for frame in feed.frames_from(0, keepalive=1.0):  # the feed follows it live
+        if frame is not None and frame.type == "turn_end" and "end_turn" in frame.data:
+            break
+    await wait_for(handle, state_is("idle"))
+    await handle.send("more")
+    await wait_for(handle, lambda s: s.turn == 3 and s.state.kind == "idle")
+    await handle.end()
+    await eventually(lambda: feed.finished, "the feed to reach the end")
+    assert feed.error is None and feed.base > 0 and len(feed.frames) <= 6
+    replayed = [(f.offset, f.type, json.loads(f.data))
+                async for f in feed.frames_from(0, keepalive=1.0) if f is not None]
+    assert replayed == await stream_of(handle)

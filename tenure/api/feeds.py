@@ -21,7 +21,9 @@ from tenure.client import AgentClient, SessionHandle, StreamedEvent
 log = logging.getLogger(__name__)
 
 CAPACITY = 4096
-"""Frames a feed keeps for viewers that join late or lag behind."""
+"""Frames a feed keeps for viewers that join late or lag behind..."""
+CAPACITY_BYTES = 16 * 1024 * 1024
+"""... and at most this many bytes of them (a message event can be large)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class SessionFeed:
         self.handle = handle
         self.capacity = capacity
         self.frames: list[Frame] = []
+        self._bytes = 0
         self.base = start
         """Every frame from this offset on is in `frames` (or still to come)."""
         self.finished = False
@@ -72,10 +75,22 @@ class SessionFeed:
 
     def _append(self, frame: Frame) -> None:
         self.frames.append(frame)
-        if len(self.frames) > self.capacity:
-            del self.frames[: len(self.frames) - self.capacity // 2]
-            self.base = self.frames[0].offset
+        self._bytes += len(frame.data)
+        if len(self.frames) > self.capacity or self._bytes > CAPACITY_BYTES:
+            self._trim()
         self._wake()
+
+    def _trim(self) -> None:
+        """Drop the oldest frames, down to half the capacity (frames and bytes): viewers
+        that want them read them by query."""
+        cut = max(0, len(self.frames) - self.capacity // 2)
+        kept = sum(len(f.data) for f in self.frames[cut:])
+        while cut < len(self.frames) - 1 and kept > CAPACITY_BYTES // 2:
+            kept -= len(self.frames[cut].data)
+            cut += 1
+        del self.frames[:cut]
+        self._bytes = kept
+        self.base = self.frames[0].offset
 
     def _wake(self) -> None:
         self._grown.set()
