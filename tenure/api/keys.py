@@ -76,7 +76,10 @@ class KeySet:
         return found
 
     async def _reload(self) -> None:
+        seen = self._loaded_at
         async with self._lock:
+            if self._loaded_at != seen:
+                return  # read meanwhile, for another request
             try:
                 data = await self._read()
                 keys = _usable(jwt.PyJWKSet.from_dict(data).keys)
@@ -125,13 +128,17 @@ class DevKey:
         return cls(ec.generate_private_key(ec.SECP256R1()))
 
     @classmethod
+    def load(cls, path: Path) -> DevKey:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{path} does not hold an EC private key")
+        return cls(key)
+
+    @classmethod
     def load_or_create(cls, path: Path | None = None) -> DevKey:
         path = path or default_dev_key_path()
         if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(key, ec.EllipticCurvePrivateKey):
-                raise ValueError(f"{path} does not hold an EC private key")
-            return cls(key)
+            return cls.load(path)
         created = cls.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = created._private.private_bytes(
@@ -139,9 +146,18 @@ class DevKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
+        # Written whole under another name, then linked in place: a process that starts
+        # at the same moment reads either no key or the whole of one.
+        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+            os.link(draft, path)
+        except FileExistsError:
+            return cls.load(path)  # another process made it first
+        finally:
+            draft.unlink()
         return created
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
