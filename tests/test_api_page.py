@@ -62,6 +62,7 @@ async def test_a_person_approves_a_tool_call_in_the_browser(
     await expect(page.locator("#log")).to_contain_text("The command ran.")
     await expect(page.locator("#log .tool")).to_contain_text("from-the-browser")
     await expect(page.locator("#state")).to_have_text("idle")
+    await expect(page.locator("#usage")).to_have_text("· 40 tokens")  # 2 scripted calls of 20
     decisions = []
     async for item in handle.events(deltas=False):
         if isinstance(item.event, PermissionResolved):

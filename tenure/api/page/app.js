@@ -167,6 +167,12 @@ function onEvent(view, e) {
     case "question": return questionCard(view, e);
     case "question_answered":
       return resolve(view, e.request_id, e.answers ? "answered: " + Object.values(e.answers).join(", ") + (e.decided_by ? " by " + e.decided_by : "") : "interrupted");
+    case "usage": {
+      const t = e.total;
+      const tokens = t.input_tokens + t.output_tokens + (t.cache_read_input_tokens || 0) + (t.cache_creation_input_tokens || 0);
+      $("usage").textContent = `· ${tokens.toLocaleString()} tokens`;
+      return;
+    }
     case "state_change": $("state").textContent = e.state.kind + (e.state.tool_name ? " · " + e.state.tool_name : ""); return;
     case "error": case "model_error": case "stream_error": log(el("div", "error", "! " + (e.message || e.error))); return;
     case "session_end":
@@ -182,6 +188,7 @@ function openSession(id, title) {
   $("log").replaceChildren();
   $("view-title").textContent = title || id;
   $("state").textContent = "";
+  $("usage").textContent = "";
   $("send").hidden = false; $("interrupt").hidden = false;
   const url = sessionPath(id, "/events") + (token ? "?access_token=" + encodeURIComponent(token) : "");
   const view = {id, source: new EventSource(url), live: {turn: null, attempt: 0, node: el("div", "live")}, cards: new Map(), tools: new Map()};
