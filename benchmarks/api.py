@@ -48,14 +48,20 @@ SETTLE = 0.2
 
 
 def reply() -> FakeReply:
-    return FakeAnthropic.stream([TEXT], chunk_chars=8, delay_s=0.25, chunk_delay_s=0.02,
-                                pace_deltas_only=True)
+    return FakeAnthropic.stream(
+        [TEXT], chunk_chars=8, delay_s=0.25, chunk_delay_s=0.02, pace_deltas_only=True
+    )
 
 
 def first_delta_written(fake: FakeAnthropic, before: int) -> float:
     request = fake.requests[before]
-    return next(e.at for e in list(fake.sent) if e.request is request
-                and e.event == "content_block_delta" and e.data["delta"]["type"] == "text_delta")
+    return next(
+        e.at
+        for e in list(fake.sent)
+        if e.request is request
+        and e.event == "content_block_delta"
+        and e.data["delta"]["type"] == "text_delta"
+    )
 
 
 async def rate(concurrency: int, requests: int, call: Callable[[], Awaitable[None]]) -> float:
@@ -155,13 +161,25 @@ async def main(requests: int, concurrency: int, reps: int) -> None:
         token = DevKey.load_or_create(key_path).mint("bench", "admin")
         server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
         port, queue = free_port(), "bench-api"
-        env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "TENURE_TASK_QUEUE": queue,
-               "TENURE_DEV_KEY": str(key_path)}
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": server.address,
+            "TENURE_TASK_QUEUE": queue,
+            "TENURE_DEV_KEY": str(key_path),
+        }
         for name in ("TENURE_JWT_JWKS", "TENURE_JWT_ISSUER", "TENURE_JWT_AUDIENCE"):
             env.pop(name, None)
         api = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tenure.cli", "serve", "--port", str(port), env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "tenure.cli",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             client = await connect(server.address)
@@ -170,9 +188,12 @@ async def main(requests: int, concurrency: int, reps: int) -> None:
                 agents = AgentClient(client, task_queue=queue)
                 headers = {"Authorization": f"Bearer {token}"}
                 limits = httpx.Limits(max_connections=concurrency * 2 + 4)
-                async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits,
-                                             timeout=60) as http:
-                    created = await http.post("/sessions", json={"model": MODEL, "workspace": workspace})
+                async with httpx.AsyncClient(
+                    base_url=base_url, headers=headers, limits=limits, timeout=60
+                ) as http:
+                    created = await http.post(
+                        "/sessions", json={"model": MODEL, "workspace": workspace}
+                    )
                     session_id = created.json()["session_id"]
                     handle = agents.get(session_id)
                     path = "/sessions/" + quote(session_id, safe="")
@@ -204,21 +225,29 @@ async def main(requests: int, concurrency: int, reps: int) -> None:
             server.stop()
 
     d, h = statistics.median(direct_rps), statistics.median(http_rps)
-    print(f"\nA session's status, {concurrency} requests in flight ({requests} in all, "
-          "median of 3 rounds)\n")
+    print(
+        f"\nA session's status, {concurrency} requests in flight ({requests} in all, "
+        "median of 3 rounds)\n"
+    )
     print("| reader | requests/s | ratio to direct |")
     print("|---|---:|---:|")
     print(f"| `SessionHandle.status()` | {d:,.0f} | 1.00 |")
     print(f"| `GET /sessions/{{id}}` (`tenure serve`) | {h:,.0f} | {h / d:.2f} |")
-    print(f"\nFirst token: the fake server writes the first text delta -> the reader receives "
-          f"it ({reps} runs each)\n")
+    print(
+        f"\nFirst token: the fake server writes the first text delta -> the reader receives "
+        f"it ({reps} runs each)\n"
+    )
     print("| reader | median ms | max ms | ratio to direct (median) |")
     print("|---|---:|---:|---:|")
     base = statistics.median(direct_ft)
-    for name, values in (("subscriber on `handle.events()`", direct_ft),
-                         ("SSE viewer of `GET /sessions/{id}/events`", sse_ft)):
-        print(f"| {name} | {ms(statistics.median(values))} | {ms(max(values))} | "
-              f"{statistics.median(values) / base:.2f} |")
+    for name, values in (
+        ("subscriber on `handle.events()`", direct_ft),
+        ("SSE viewer of `GET /sessions/{id}/events`", sse_ft),
+    ):
+        print(
+            f"| {name} | {ms(statistics.median(values))} | {ms(max(values))} | "
+            f"{statistics.median(values) / base:.2f} |"
+        )
 
 
 if __name__ == "__main__":

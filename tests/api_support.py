@@ -47,8 +47,12 @@ class Issuer:
 
     def publish(self, kids: list[str] | None = None) -> None:
         keys = [
-            {**json.loads(RSAAlgorithm.to_jwk(self.keys[k].public_key())), "kid": k,
-             "alg": "RS256", "use": "sig"}
+            {
+                **json.loads(RSAAlgorithm.to_jwk(self.keys[k].public_key())),
+                "kid": k,
+                "alg": "RS256",
+                "use": "sig",
+            }
             for k in (kids if kids is not None else list(self.keys))
         ]
         self.jwks.write_text(json.dumps({"keys": keys}))
@@ -65,12 +69,19 @@ class Issuer:
         **claims: Any,
     ) -> str:
         now = datetime.now(timezone.utc)
-        payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "scope": scope,
-                   "iat": now, "nbf": now + not_before, "exp": now + lifetime, **claims}
+        payload = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": sub,
+            "scope": scope,
+            "iat": now,
+            "nbf": now + not_before,
+            "exp": now + lifetime,
+            **claims,
+        }
         payload = {k: v for k, v in payload.items() if v is not None}
         kid = kid or self.kid
-        return jwt.encode(payload, key or self.keys[kid], algorithm="RS256",
-                          headers={"kid": kid})
+        return jwt.encode(payload, key or self.keys[kid], algorithm="RS256", headers={"kid": kid})
 
     def headers(self, sub: str = "alice", scope: str = ALL) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(sub, scope)}"}
@@ -97,8 +108,9 @@ class Api:
 
 async def serve(app: Any) -> tuple[uvicorn.Server, str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -155,8 +167,11 @@ async def read_sse(
         async for line in response.aiter_lines():
             if line == "":
                 if "data" in fields:
-                    event = Sse(int(fields["id"]) if "id" in fields else None,
-                                fields.get("event", "message"), json.loads(fields["data"]))
+                    event = Sse(
+                        int(fields["id"]) if "id" in fields else None,
+                        fields.get("event", "message"),
+                        json.loads(fields["data"]),
+                    )
                     events.append(event)
                     if stop(event):
                         return events
@@ -165,4 +180,3 @@ async def read_sse(
                 name, _, value = line.partition(":")
                 fields[name] = value.removeprefix(" ")
     return events
-

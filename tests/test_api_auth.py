@@ -36,16 +36,21 @@ async def test_no_token_no_access(api: Api) -> None:
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("what, claims", [
-    ("expired", {"lifetime": timedelta(minutes=-5)}),
-    ("not valid yet", {"not_before": timedelta(minutes=5)}),
-    ("wrong issuer", {"iss": "https://evil.test"}),
-    ("wrong audience", {"aud": "someone-else"}),
-    ("no expiry", {"exp": None}),
-    ("no subject", {"sub": None}),
-    ("a scope that is not a string", {"scope": ["admin"]}),
-])
-async def test_tokens_that_do_not_hold_are_refused(api: Api, what: str, claims: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "what, claims",
+    [
+        ("expired", {"lifetime": timedelta(minutes=-5)}),
+        ("not valid yet", {"not_before": timedelta(minutes=5)}),
+        ("wrong issuer", {"iss": "https://evil.test"}),
+        ("wrong audience", {"aud": "someone-else"}),
+        ("no expiry", {"exp": None}),
+        ("no subject", {"sub": None}),
+        ("a scope that is not a string", {"scope": ["admin"]}),
+    ],
+)
+async def test_tokens_that_do_not_hold_are_refused(
+    api: Api, what: str, claims: dict[str, object]
+) -> None:
     sub = claims.pop("sub", "alice")
     token = api.issuer.token(sub, **claims)  # type: ignore[arg-type]
     response = await api.http.get("/sessions", headers=bearer(token))
@@ -72,9 +77,12 @@ async def test_a_forged_signature_is_refused(api: Api) -> None:
 
 
 async def test_algorithm_confusion_and_none_are_refused(api: Api) -> None:
-    unsigned = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "scope": "admin",
-                           "exp": 4102444800}, None, algorithm="none",
-                          headers={"kid": api.issuer.kid})
+    unsigned = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "scope": "admin", "exp": 4102444800},
+        None,
+        algorithm="none",
+        headers={"kid": api.issuer.kid},
+    )
     assert (await api.http.get("/sessions", headers=bearer(unsigned))).status_code == 401
     # HS256 keyed with the public key's text: the classic confusion of key types (made by
     # hand: PyJWT itself refuses to sign so).
@@ -107,8 +115,9 @@ async def test_a_missing_scope_is_forbidden(api: Api) -> None:
     assert (await api.http.get("/inbox", headers=no_scope)).status_code == 403
     writer = api.issuer.headers("alice", "sessions:write")
     assert (await api.http.get("/sessions", headers=writer)).status_code == 403
-    approve = await api.http.post("/sessions/x/permissions/y", headers=writer,
-                                  json={"decision": "allow"})
+    approve = await api.http.post(
+        "/sessions/x/permissions/y", headers=writer, json={"decision": "allow"}
+    )
     assert approve.status_code == 403
     admin = api.issuer.headers("root", "admin")
     assert (await api.http.get("/sessions", headers=admin)).status_code == 200
@@ -147,8 +156,13 @@ async def test_a_jwks_url_is_read_and_cached(agent_client: AgentClient, issuer: 
             return
         fetches.append(str(scope["path"]))
         body = issuer.jwks.read_bytes()
-        await send({"type": "http.response.start", "status": 200,  # type: ignore[operator]
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,  # type: ignore[operator]
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
     jwks_server, jwks_url = await serve(jwks_app)
@@ -192,7 +206,9 @@ def test_the_development_key_is_trusted_only_without_a_jwks(
     assert refused.value.status == 401
 
 
-def test_the_token_command_refuses_unknown_scopes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_command_refuses_unknown_scopes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TENURE_DEV_KEY", str(tmp_path / "dev.pem"))
     result = CliRunner().invoke(cli, ["token", "--sub", "carol", "--scope", "sessions:rread"])
     assert result.exit_code == 2
@@ -214,21 +230,29 @@ async def test_insecure_dev_lets_everyone_in_as_admin(agent_client: AgentClient)
         await stop(server)
 
 
-async def test_other_origins_may_call_only_when_listed(agent_client: AgentClient, issuer: Issuer) -> None:
+async def test_other_origins_may_call_only_when_listed(
+    agent_client: AgentClient, issuer: Issuer
+) -> None:
     verifier = TokenVerifier(KeySet(str(issuer.jwks)), ISSUER, AUDIENCE)
     app = create_app(agent_client, verifier, cors_origins=["tauri://localhost"])
     server, base_url = await serve(app)
     try:
         async with httpx.AsyncClient(base_url=base_url) as http:
-            preflight = {"Origin": "tauri://localhost", "Access-Control-Request-Method": "POST",
-                         "Access-Control-Request-Headers": "authorization,content-type"}
+            preflight = {
+                "Origin": "tauri://localhost",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            }
             allowed = await http.options("/sessions", headers=preflight)
             assert allowed.status_code == 200
             assert allowed.headers["access-control-allow-origin"] == "tauri://localhost"
-            other = await http.options("/sessions", headers={**preflight, "Origin": "https://evil.test"})
+            other = await http.options(
+                "/sessions", headers={**preflight, "Origin": "https://evil.test"}
+            )
             assert "access-control-allow-origin" not in other.headers
-            listed = await http.get("/sessions", headers={"Origin": "tauri://localhost",
-                                                          **issuer.headers("alice", ALL)})
+            listed = await http.get(
+                "/sessions", headers={"Origin": "tauri://localhost", **issuer.headers("alice", ALL)}
+            )
             assert listed.status_code == 200
             assert listed.headers["access-control-allow-origin"] == "tauri://localhost"
     finally:

@@ -30,7 +30,9 @@ def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
 async def test_a_session_config_that_does_not_validate_is_a_422(
     api: Api, what: str, config: Any, word: str
 ) -> None:
-    response = await api.http.post("/sessions", headers=api.issuer.headers(), content=json.dumps(config))
+    response = await api.http.post(
+        "/sessions", headers=api.issuer.headers(), content=json.dumps(config)
+    )
     body = assert_error(response, 422)
     assert word.lower() in body["error"].lower(), body
     assert body["problems"] and all({"loc", "msg", "type"} <= set(p) for p in body["problems"])
@@ -59,12 +61,18 @@ async def test_unknown_sessions_routes_and_parameters(api: Api) -> None:
     body = assert_error(await api.http.get(api.url("no-such-session"), headers=headers), 404)
     assert "no-such-session" in body["error"]
     for method, tail, payload in [
-        ("GET", "/transcript", None), ("GET", "/events", None), ("POST", "/messages", {"text": "x"}),
-        ("POST", "/permissions/r", {"decision": "allow"}), ("POST", "/answers/r", {"answers": {}}),
-        ("POST", "/interrupt", None), ("POST", "/compact", None), ("DELETE", "", None),
+        ("GET", "/transcript", None),
+        ("GET", "/events", None),
+        ("POST", "/messages", {"text": "x"}),
+        ("POST", "/permissions/r", {"decision": "allow"}),
+        ("POST", "/answers/r", {"answers": {}}),
+        ("POST", "/interrupt", None),
+        ("POST", "/compact", None),
+        ("DELETE", "", None),
     ]:
-        response = await api.http.request(method, api.url("no-such-session", tail), headers=headers,
-                                          json=payload)
+        response = await api.http.request(
+            method, api.url("no-such-session", tail), headers=headers, json=payload
+        )
         assert_error(response, 404)
     assert_error(await api.http.get("/nothing-here", headers=headers), 404)
     assert_error(await api.http.put("/sessions", headers=headers), 405)
@@ -77,16 +85,28 @@ async def test_bad_bodies_and_requests_of_a_live_session(
     api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
     model = script([[tool_use("Bash", {"command": "echo hi"})], [text("done")]])
-    created = await api.http.post("/sessions", headers=api.issuer.headers(),
-                                  json={"model": model, "prompt": "go", "workspace": str(workspace)})
+    created = await api.http.post(
+        "/sessions",
+        headers=api.issuer.headers(),
+        json={"model": model, "prompt": "go", "workspace": str(workspace)},
+    )
     session_id = created.json()["session_id"]
     handle = agent_client.get(session_id)
-    request_id = (await wait_for(handle, state_is("waiting_for_permission"))).pending_permissions[0].request_id
+    request_id = (
+        (await wait_for(handle, state_is("waiting_for_permission")))
+        .pending_permissions[0]
+        .request_id
+    )
     headers = api.issuer.headers()
     decide = api.url(session_id, f"/permissions/{request_id}")
     for body, status in [
-        ({"decision": "maybe"}, 422), ({}, 422), ({"decision": "allow", "scope": "forever"}, 422),
-        ({"decision": "allow", "extra": 1}, 422), (["allow"], 422), ("allow", 422), (None, 422),
+        ({"decision": "maybe"}, 422),
+        ({}, 422),
+        ({"decision": "allow", "scope": "forever"}, 422),
+        ({"decision": "allow", "extra": 1}, 422),
+        (["allow"], 422),
+        ("allow", 422),
+        (None, 422),
     ]:
         assert_error(await api.http.post(decide, headers=headers, content=json.dumps(body)), status)
     assert_error(await api.http.post(decide, headers=headers, content=b"{"), 400)
@@ -100,8 +120,9 @@ async def test_bad_bodies_and_requests_of_a_live_session(
     compact = api.url(session_id, "/compact")
     assert_error(await api.http.post(compact, headers=headers, json={"instructions": 3}), 422)
     for last_id in ("abc", "-1", "1.5"):
-        events = await api.http.get(api.url(session_id, "/events"),
-                                    headers={**headers, "Last-Event-ID": last_id})
+        events = await api.http.get(
+            api.url(session_id, "/events"), headers={**headers, "Last-Event-ID": last_id}
+        )
         assert_error(events, 400)
     transcript = api.url(session_id, "/transcript")
     assert_error(await api.http.get(transcript + "?offset=x", headers=headers), 400)

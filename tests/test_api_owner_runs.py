@@ -13,7 +13,9 @@ from tenure.models.search import TENURE_OWNER
 
 
 async def test_the_owner_carries_over_to_the_next_run(
-    agents: AgentClient, script: ScriptWriter, workspace: Path  # noqa: F811
+    agents: AgentClient,
+    script: ScriptWriter,
+    workspace: Path,  # noqa: F811
 ) -> None:
     config = SessionConfig(model=script([[text("hi")]]), prompt="hello", workspace=str(workspace))
     handle = await agents.start(config, owner="olga")

@@ -16,8 +16,15 @@ from tenure import AgentClient
 from tenure.models.events import PermissionResolved
 
 CHROMIUM = os.environ.get("TENURE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -40,10 +47,23 @@ async def open_page(browser: Browser, api: Api, token: str) -> Page:
 async def test_a_person_approves_a_tool_call_in_the_browser(
     api: Api, browser: Browser, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
-    model = script([[text("Let me check."), tool_use("Bash", {"command": "echo from-the-browser"})],
-                    [text("The command ran.")], [text("You said thanks.")]])
-    created = await api.http.post("/sessions", headers=api.issuer.headers("dana"), json={
-        "model": model, "prompt": "run it", "workspace": str(workspace), "title": "Browser job"})
+    model = script(
+        [
+            [text("Let me check."), tool_use("Bash", {"command": "echo from-the-browser"})],
+            [text("The command ran.")],
+            [text("You said thanks.")],
+        ]
+    )
+    created = await api.http.post(
+        "/sessions",
+        headers=api.issuer.headers("dana"),
+        json={
+            "model": model,
+            "prompt": "run it",
+            "workspace": str(workspace),
+            "title": "Browser job",
+        },
+    )
     session_id = created.json()["session_id"]
     handle = agent_client.get(session_id)
     await wait_for(handle, state_is("waiting_for_permission"))
@@ -82,12 +102,25 @@ async def test_a_person_approves_a_tool_call_in_the_browser(
 async def test_the_page_answers_the_agents_question_and_shows_only_the_callers_sessions(
     api: Api, browser: Browser, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
-    question = {"question": "Which color?", "header": "Color",
-                "options": [{"label": "red"}, {"label": "blue"}]}
-    model = script([[tool_use("AskUserQuestion", {"questions": [question]})], [text("Blue it is.")]])
-    created = await api.http.post("/sessions", headers=api.issuer.headers("erin"), json={
-        "model": model, "prompt": "pick", "workspace": str(workspace), "title": "Erin's colors",
-        "tools": ["AskUserQuestion"]})
+    question = {
+        "question": "Which color?",
+        "header": "Color",
+        "options": [{"label": "red"}, {"label": "blue"}],
+    }
+    model = script(
+        [[tool_use("AskUserQuestion", {"questions": [question]})], [text("Blue it is.")]]
+    )
+    created = await api.http.post(
+        "/sessions",
+        headers=api.issuer.headers("erin"),
+        json={
+            "model": model,
+            "prompt": "pick",
+            "workspace": str(workspace),
+            "title": "Erin's colors",
+            "tools": ["AskUserQuestion"],
+        },
+    )
     handle = agent_client.get(created.json()["session_id"])
     await wait_for(handle, state_is("waiting_for_user_input"))
 

@@ -27,8 +27,16 @@ async def served(
     port, log = free_port(), tmp_path / "serve.log"
     with open(log, "wb") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tenure.cli", "serve", "--port", str(port), env=env,
-            stdout=out, stderr=out)
+            sys.executable,
+            "-m",
+            "tenure.cli",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as http:
@@ -56,8 +64,15 @@ async def test_a_minted_token_opens_the_served_api(
     async with httpx.AsyncClient(base_url=base_url) as http:
         assert (await http.get("/sessions")).status_code == 401
         headers = {"Authorization": f"Bearer {token}"}
-        started = await http.post("/sessions", headers=headers, json={
-            "model": script([[text("hello gina")]]), "prompt": "hi", "workspace": str(workspace)})
+        started = await http.post(
+            "/sessions",
+            headers=headers,
+            json={
+                "model": script([[text("hello gina")]]),
+                "prompt": "hi",
+                "workspace": str(workspace),
+            },
+        )
         assert started.status_code == 201, started.text
         session_id = started.json()["session_id"]
         listed = await http.get("/sessions", params={"access_token": token})
@@ -65,8 +80,11 @@ async def test_a_minted_token_opens_the_served_api(
         assert (await http.delete(f"/sessions/{session_id}", headers=headers)).status_code == 202
     reader_only = await tenure(env, "token", "--sub", "gina", "--scope", "sessions:read")
     async with httpx.AsyncClient(base_url=base_url) as http:
-        refused = await http.post("/sessions", json={"model": "scripted:x"},
-                                  headers={"Authorization": f"Bearer {reader_only.stdout.strip()}"})
+        refused = await http.post(
+            "/sessions",
+            json={"model": "scripted:x"},
+            headers={"Authorization": f"Bearer {reader_only.stdout.strip()}"},
+        )
         assert refused.status_code == 403
     for _ in range(100):  # the access log line of the request with the token in its query
         if "GET /sessions?access_token=***" in log.read_text():

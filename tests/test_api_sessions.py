@@ -13,13 +13,19 @@ from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 from tenure import AgentClient, SessionConfig
 from tenure.models.events import PermissionResolved, QuestionAnswered
 
-QUESTION = {"question": "Which color?", "header": "Color",
-            "options": [{"label": "red"}, {"label": "blue"}]}
+QUESTION = {
+    "question": "Which color?",
+    "header": "Color",
+    "options": [{"label": "red"}, {"label": "blue"}],
+}
 
 
 async def start(api: Api, sub: str, model: str, workspace: Path, **fields: Any) -> str:
-    response = await api.http.post("/sessions", headers=api.issuer.headers(sub),
-                                   json={"model": model, "workspace": str(workspace), **fields})
+    response = await api.http.post(
+        "/sessions",
+        headers=api.issuer.headers(sub),
+        json={"model": model, "workspace": str(workspace), **fields},
+    )
     assert response.status_code == 201, response.text
     session_id: str = response.json()["session_id"]
     assert response.headers["location"] == api.url(session_id)
@@ -48,15 +54,22 @@ async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
     assert detail["pending_permissions"][0]["request_id"] == request_id
 
     inbox = (await api.http.get("/inbox", headers=api.issuer.headers("alice"))).json()
-    assert request_id in [p["request_id"] for w in inbox["waiting"] for p in w["pending_permissions"]]
+    assert request_id in [
+        p["request_id"] for w in inbox["waiting"] for p in w["pending_permissions"]
+    ]
 
     # Who decided comes from the token; the body may not say.
-    forged = await api.http.post(api.url(session_id, f"/permissions/{request_id}"),
-                                 headers=api.issuer.headers("alice"),
-                                 json={"decision": "allow", "decided_by": "mallory"})
+    forged = await api.http.post(
+        api.url(session_id, f"/permissions/{request_id}"),
+        headers=api.issuer.headers("alice"),
+        json={"decision": "allow", "decided_by": "mallory"},
+    )
     assert forged.status_code == 422
-    approved = await api.http.post(api.url(session_id, f"/permissions/{request_id}"),
-                                   headers=api.issuer.headers("alice"), json={"decision": "allow"})
+    approved = await api.http.post(
+        api.url(session_id, f"/permissions/{request_id}"),
+        headers=api.issuer.headers("alice"),
+        json={"decision": "allow"},
+    )
     assert approved.status_code == 202, approved.text
     await wait_for(handle, state_is("idle"))
 
@@ -69,8 +82,9 @@ async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
     assert [(d.decision, d.decided_by) for d in decisions] == [("allow", "alice")]
     assert decisions[0].origin and decisions[0].origin.startswith("http-api 127.0.0.1")
 
-    transcript = (await api.http.get(api.url(session_id, "/transcript"),
-                                     headers=api.issuer.headers("alice"))).json()
+    transcript = (
+        await api.http.get(api.url(session_id, "/transcript"), headers=api.issuer.headers("alice"))
+    ).json()
     assert transcript["total"] == len(transcript["messages"]) == 4
     assert "approved-run" in str(transcript["messages"][2])
 
@@ -82,10 +96,16 @@ async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
 async def test_answers_messages_compaction_interrupt_and_the_end(
     api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
-    model = script([[tool_use("AskUserQuestion", {"questions": [QUESTION]})], [text("Blue.")],
-                    [text("Second answer.")]])
-    session_id = await start(api, "alice", model, workspace, prompt="pick",
-                             tools=["AskUserQuestion"])
+    model = script(
+        [
+            [tool_use("AskUserQuestion", {"questions": [QUESTION]})],
+            [text("Blue.")],
+            [text("Second answer.")],
+        ]
+    )
+    session_id = await start(
+        api, "alice", model, workspace, prompt="pick", tools=["AskUserQuestion"]
+    )
     handle = agent_client.get(session_id)
     waiting = await wait_for(handle, state_is("waiting_for_user_input"))
     request_id = waiting.pending_questions[0].request_id
@@ -93,19 +113,23 @@ async def test_answers_messages_compaction_interrupt_and_the_end(
     headers = api.issuer.headers("alice")
     unknown_question = await api.http.post(url, headers=headers, json={"answers": {"Size?": "L"}})
     assert unknown_question.status_code == 422
-    answered = await api.http.post(url, headers=headers,
-                                   json={"answers": {"Which color?": "blue"}})
+    answered = await api.http.post(url, headers=headers, json={"answers": {"Which color?": "blue"}})
     assert answered.status_code == 202, answered.text
     await wait_for(handle, state_is("idle"))
     again = await api.http.post(url, headers=headers, json={"answers": {"Which color?": "red"}})
     assert again.status_code == 404  # answered already: the session waits for no such request
 
-    sent = await api.http.post(api.url(session_id, "/messages"), headers=headers,
-                               json={"text": "and again"})
+    sent = await api.http.post(
+        api.url(session_id, "/messages"), headers=headers, json={"text": "and again"}
+    )
     assert sent.status_code == 202
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 3)
-    assert (await api.http.post(api.url(session_id, "/compact"), headers=headers)).status_code == 202
-    assert (await api.http.post(api.url(session_id, "/interrupt"), headers=headers)).status_code == 202
+    assert (
+        await api.http.post(api.url(session_id, "/compact"), headers=headers)
+    ).status_code == 202
+    assert (
+        await api.http.post(api.url(session_id, "/interrupt"), headers=headers)
+    ).status_code == 202
     assert (await api.http.delete(api.url(session_id), headers=headers)).status_code == 202
     outcome = await handle.result()
     assert outcome.stop_reason == "ended"
@@ -116,15 +140,17 @@ async def test_answers_messages_compaction_interrupt_and_the_end(
     assert QuestionAnswered.model_validate(answers[0]).origin
     assert events[-1].event == "session_end"
 
-    late = await api.http.post(api.url(session_id, "/messages"), headers=headers,
-                               json={"text": "anyone there?"})
+    late = await api.http.post(
+        api.url(session_id, "/messages"), headers=headers, json={"text": "anyone there?"}
+    )
     assert late.status_code == 409
     assert "ended" in late.json()["error"]
     for tail in ("/interrupt", "/compact"):
         assert (await api.http.post(api.url(session_id, tail), headers=headers)).status_code == 409
     assert (await api.http.delete(api.url(session_id), headers=headers)).status_code == 409
-    decided = await api.http.post(api.url(session_id, "/permissions/nope"), headers=headers,
-                                  json={"decision": "deny"})
+    decided = await api.http.post(
+        api.url(session_id, "/permissions/nope"), headers=headers, json={"decision": "deny"}
+    )
     assert decided.status_code == 409
 
 
@@ -135,15 +161,24 @@ async def test_two_tenants_cannot_see_or_touch_each_others_sessions(
     alices = await start(api, "alice", model, workspace, prompt="go")
     bobs = await start(api, "bob", script([[text("hello bob")]]), workspace, prompt="hi")
     handle = agent_client.get(alices)
-    request_id = (await wait_for(handle, state_is("waiting_for_permission"))).pending_permissions[0].request_id
+    request_id = (
+        (await wait_for(handle, state_is("waiting_for_permission")))
+        .pending_permissions[0]
+        .request_id
+    )
     await wait_for(agent_client.get(bobs), state_is("idle"))
     bob = api.issuer.headers("bob")
 
     for method, tail, body in [
-        ("GET", "", None), ("GET", "/transcript", None), ("GET", "/events", None),
-        ("POST", "/messages", {"text": "hi"}), ("POST", f"/permissions/{request_id}", {"decision": "allow"}),
-        ("POST", f"/answers/{request_id}", {"answers": {}}), ("POST", "/interrupt", None),
-        ("POST", "/compact", None), ("DELETE", "", None),
+        ("GET", "", None),
+        ("GET", "/transcript", None),
+        ("GET", "/events", None),
+        ("POST", "/messages", {"text": "hi"}),
+        ("POST", f"/permissions/{request_id}", {"decision": "allow"}),
+        ("POST", f"/answers/{request_id}", {"answers": {}}),
+        ("POST", "/interrupt", None),
+        ("POST", "/compact", None),
+        ("DELETE", "", None),
     ]:
         response = await api.http.request(method, api.url(alices, tail), headers=bob, json=body)
         assert response.status_code == 404, (method, tail, response.text)
@@ -160,15 +195,21 @@ async def test_two_tenants_cannot_see_or_touch_each_others_sessions(
 
     # An admin sees both and may act; the decision is still in the admin's name.
     admin = api.issuer.headers("root", "admin")
-    every = [s["session_id"] for s in (await api.http.get("/sessions", headers=admin)).json()["sessions"]]
+    every = [
+        s["session_id"] for s in (await api.http.get("/sessions", headers=admin)).json()["sessions"]
+    ]
     assert {alices, bobs} <= set(every)
-    decided = await api.http.post(api.url(alices, f"/permissions/{request_id}"), headers=admin,
-                                  json={"decision": "deny", "reason": "not today"})
+    decided = await api.http.post(
+        api.url(alices, f"/permissions/{request_id}"),
+        headers=admin,
+        json={"decision": "deny", "reason": "not today"},
+    )
     assert decided.status_code == 202
     await wait_for(handle, state_is("idle"))
     assert (await handle.status()).pending_permissions == []
-    events = await read_sse(api.http, api.url(alices, "/events"), admin,
-                            stop=lambda e: e.event == "permission_resolved")
+    events = await read_sse(
+        api.http, api.url(alices, "/events"), admin, stop=lambda e: e.event == "permission_resolved"
+    )
     assert events[-1].data["decided_by"] == "root"
     assert events[-1].data["decision"] == "deny"
 
@@ -177,18 +218,25 @@ async def test_a_session_id_with_a_slash_is_percent_encoded(
     api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
     """A subagent's id holds `/` (`<parent id>/agent-<n>`)."""
-    config = SessionConfig(model=script([[text("child here")]]), prompt="hi",
-                           workspace=str(workspace))
-    handle = await agent_client.start(config, session_id=f"parent-{id(config)}/agent-1",
-                                      owner="alice")
+    config = SessionConfig(
+        model=script([[text("child here")]]), prompt="hi", workspace=str(workspace)
+    )
+    handle = await agent_client.start(
+        config, session_id=f"parent-{id(config)}/agent-1", owner="alice"
+    )
     await wait_for(handle, state_is("idle"))
     detail = await status(api, "alice", handle.id)
     assert detail["session_id"] == handle.id
-    transcript = await api.http.get(api.url(handle.id, "/transcript"),
-                                    headers=api.issuer.headers("alice"))
+    transcript = await api.http.get(
+        api.url(handle.id, "/transcript"), headers=api.issuer.headers("alice")
+    )
     assert transcript.json()["messages"][-1]["content"][0]["text"] == "child here"
     unowned = await agent_client.start(config, session_id=f"cli-{id(config)}")
-    assert (await api.http.get(api.url(unowned.id), headers=api.issuer.headers("alice"))).status_code == 404
-    assert (await api.http.get(api.url(unowned.id), headers=api.issuer.headers("root", "admin"))).status_code == 200
+    assert (
+        await api.http.get(api.url(unowned.id), headers=api.issuer.headers("alice"))
+    ).status_code == 404
+    assert (
+        await api.http.get(api.url(unowned.id), headers=api.issuer.headers("root", "admin"))
+    ).status_code == 200
     for h in (handle, unowned):
         await h.end()

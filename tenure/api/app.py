@@ -26,8 +26,10 @@ from tenure.api.sessions import SessionRoutes
 from tenure.client import AgentClient
 
 log = logging.getLogger(__name__)
-PAGE_FILES = {"/": ("index.html", "text/html; charset=utf-8"),
-              "/app.js": ("app.js", "text/javascript; charset=utf-8")}
+PAGE_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+}
 
 
 async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:

@@ -35,8 +35,11 @@ class Caller:
 
     def require(self, scope: Scope) -> None:
         if not (self.is_admin or scope in self.scopes):
-            raise ApiError(403, f"this needs scope {scope}; the token grants "
-                           f"{' '.join(sorted(self.scopes)) or 'none'}")
+            raise ApiError(
+                403,
+                f"this needs scope {scope}; the token grants "
+                f"{' '.join(sorted(self.scopes)) or 'none'}",
+            )
 
 
 @dataclass
@@ -66,12 +69,14 @@ class TokenVerifier:
             raise ApiError(401, f"invalid token: {e}", headers=_CHALLENGE) from e
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
-            raise ApiError(401, "invalid token: `scope` must be a space-separated string",
-                           headers=_CHALLENGE)
+            raise ApiError(
+                401, "invalid token: `scope` must be a space-separated string", headers=_CHALLENGE
+            )
         sub = claims["sub"]
         if not isinstance(sub, str) or not sub:
-            raise ApiError(401, "invalid token: `sub` must be a non-empty string",
-                           headers=_CHALLENGE)
+            raise ApiError(
+                401, "invalid token: `sub` must be a non-empty string", headers=_CHALLENGE
+            )
         expires_at = float(claims["exp"]) + self.leeway.total_seconds()
         return Caller(sub=sub, scopes=frozenset(scope.split()), expires_at=expires_at)
 
@@ -83,8 +88,9 @@ def bearer_token(request: Request) -> str | None:
     if header is not None:
         kind, _, token = header.partition(" ")
         if kind.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "the Authorization header must be `Bearer <token>`",
-                           headers=_CHALLENGE)
+            raise ApiError(
+                401, "the Authorization header must be `Bearer <token>`", headers=_CHALLENGE
+            )
         return token.strip()
     return request.query_params.get("access_token") or None
 

@@ -34,7 +34,8 @@ class EventRoutes:
         caller, handle = await self.context.session(request, "sessions:read")
         offset = resume_offset(request)
         return StreamingResponse(
-            self._frames(handle.id, offset, caller.expires_at), media_type="text/event-stream",
+            self._frames(handle.id, offset, caller.expires_at),
+            media_type="text/event-stream",
             headers=STREAM_HEADERS,
         )
 

@@ -71,8 +71,11 @@ class KeySet:
             await self._reload()
             found = _pick(self._keys, kid)
         if found is None:
-            raise jwt.InvalidTokenError(f"no key {kid!r} in the key set" if kid else
-                                        "the token names no key (kid) and the key set has several")
+            raise jwt.InvalidTokenError(
+                f"no key {kid!r} in the key set"
+                if kid
+                else "the token names no key (kid) and the key set has several"
+            )
         return found
 
     async def _reload(self) -> None:
@@ -86,8 +89,9 @@ class KeySet:
             except (OSError, httpx.HTTPError, ValueError, jwt.PyJWKError, jwt.PyJWKSetError) as e:
                 if not self._keys:
                     raise KeyUnavailableError(f"cannot read the key set {self.source}: {e}") from e
-                log.warning("Cannot read the key set %s, keeping the cached keys: %s",
-                            self.source, e)
+                log.warning(
+                    "Cannot read the key set %s, keeping the cached keys: %s", self.source, e
+                )
                 keys = self._keys
             self._keys, self._loaded_at = keys, time.monotonic()
 
@@ -178,7 +182,14 @@ class DevKey:
         """A signed token for `sub` with the space-separated `scope`."""
         now = datetime.now(timezone.utc)
         payload = {
-            "iss": issuer, "aud": audience, "sub": sub, "scope": scope,
-            "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex, **claims,
+            "iss": issuer,
+            "aud": audience,
+            "sub": sub,
+            "scope": scope,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            **claims,
         }
         return jwt.encode(payload, self._private, algorithm="ES256", headers={"kid": self.kid})

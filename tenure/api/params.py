@@ -12,7 +12,9 @@ from tenure.models import StateKind
 STATES: tuple[str, ...] = get_args(StateKind)
 
 
-def int_param(request: Request, name: str, default: int | None, *, most: int | None = None) -> int | None:
+def int_param(
+    request: Request, name: str, default: int | None, *, most: int | None = None
+) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default

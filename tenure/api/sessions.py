@@ -36,7 +36,9 @@ audit = logging.getLogger("tenure.api.audit")
 LIST_LIMIT = 1000
 
 
-def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)
 
 
@@ -103,14 +105,23 @@ class SessionRoutes:
         where = origin(request)
         try:
             if body.decision == "allow":
-                await handle.approve(request_id, scope=body.scope, decided_by=caller.sub, origin=where)
+                await handle.approve(
+                    request_id, scope=body.scope, decided_by=caller.sub, origin=where
+                )
             else:
-                await handle.deny(request_id, reason=body.reason, decided_by=caller.sub, origin=where)
+                await handle.deny(
+                    request_id, reason=body.reason, decided_by=caller.sub, origin=where
+                )
         except UnknownRequestError as e:
             raise await self._unknown_request(handle, e) from None
         audit.info(
             "permission session=%s request=%s decision=%s scope=%s by=%s from=%s agent=%r",
-            handle.id, request_id, body.decision, body.scope, caller.sub, where,
+            handle.id,
+            request_id,
+            body.decision,
+            body.scope,
+            caller.sub,
+            where,
             request.headers.get("user-agent", ""),
         )
         return _json(Accepted(session_id=handle.id), 202)
@@ -130,7 +141,11 @@ class SessionRoutes:
             raise await self._unknown_request(handle, e) from None
         audit.info(
             "answer session=%s request=%s by=%s from=%s agent=%r",
-            handle.id, request_id, caller.sub, where, request.headers.get("user-agent", ""),
+            handle.id,
+            request_id,
+            caller.sub,
+            where,
+            request.headers.get("user-agent", ""),
         )
         return _json(Accepted(session_id=handle.id), 202)
 
@@ -163,7 +178,9 @@ class SessionRoutes:
     async def inbox(self, request: Request) -> JSONResponse:
         caller = await self.context.caller(request, "sessions:read")
         try:
-            waiting = await self.context.client.waiting(owner=None if caller.is_admin else caller.sub)
+            waiting = await self.context.client.waiting(
+                owner=None if caller.is_admin else caller.sub
+            )
         except SearchAttributeMissingError as e:
             raise ApiError(503, str(e)) from None
         return _json(Inbox(waiting=[WaitingRequests.of(w) for w in waiting]))

@@ -50,7 +50,9 @@ def verifier_from_env() -> TokenVerifier:
 def cors_origins() -> list[str]:
     """TENURE_API_CORS_ORIGINS: the web origins, comma-separated, whose pages may call the
     API from a browser (none by default: only the API's own page)."""
-    return [o.strip() for o in os.environ.get("TENURE_API_CORS_ORIGINS", "").split(",") if o.strip()]
+    return [
+        o.strip() for o in os.environ.get("TENURE_API_CORS_ORIGINS", "").split(",") if o.strip()
+    ]
 
 
 def dev_key() -> DevKey:

@@ -33,8 +33,13 @@ class SessionSummary(BaseModel):
     @classmethod
     def of(cls, info: SessionInfo) -> SessionSummary:
         return cls(
-            session_id=info.id, title=info.title, state=info.state, status=info.status,
-            start_time=info.start_time, turns=info.turns, owner=info.owner,
+            session_id=info.id,
+            title=info.title,
+            state=info.state,
+            status=info.status,
+            start_time=info.start_time,
+            turns=info.turns,
+            owner=info.owner,
         )
 
 

@@ -45,9 +45,13 @@ class _HideTokens(logging.Filter):
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port to listen on.")] = 8800,
-    insecure_dev: Annotated[bool, typer.Option(
-        "--insecure-dev", help="No tokens at all: everyone is an admin. On 127.0.0.1 only.",
-    )] = False,
+    insecure_dev: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-dev",
+            help="No tokens at all: everyone is an admin. On 127.0.0.1 only.",
+        ),
+    ] = False,
 ) -> None:
     """The HTTP API and its web page, for TEMPORAL_ADDRESS, until Ctrl-C.
 
@@ -55,13 +59,17 @@ def serve(
     TENURE_JWT_ISSUER and TENURE_JWT_AUDIENCE; without a JWKS, with the local development
     key of `tenure token`.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if insecure_dev:
         if host not in LOOPBACK:
             _fail("--insecure-dev serves without any auth: only on 127.0.0.1 (--host).", code=2)
-        err.print("[bold red]WARNING: --insecure-dev: NO AUTHENTICATION. Anyone who can reach "
-                  f"{host}:{port} is an admin of every session. Never use this beyond "
-                  "your own machine.[/]")
+        err.print(
+            "[bold red]WARNING: --insecure-dev: NO AUTHENTICATION. Anyone who can reach "
+            f"{host}:{port} is an admin of every session. Never use this beyond "
+            "your own machine.[/]"
+        )
         verifier = None
     else:
         try:
@@ -69,13 +77,20 @@ def serve(
         except (AuthSettingsError, OSError, ValueError) as e:
             _fail(str(e), code=2)
         if not uses_jwks():
-            err.print(f"Trusting the local development key ({dev_key_path()}): mint tokens "
-                      "with `tenure token`. Set TENURE_JWT_JWKS for real users.")
+            err.print(
+                f"Trusting the local development key ({dev_key_path()}): mint tokens "
+                "with `tenure token`. Set TENURE_JWT_JWKS for real users."
+            )
 
     async def go() -> None:
         client = AgentClient(await _connect())
-        config = uvicorn.Config(create_app(client, verifier, cors_origins=cors_origins()), host=host, port=port,
-                                proxy_headers=True, log_level="info")
+        config = uvicorn.Config(
+            create_app(client, verifier, cors_origins=cors_origins()),
+            host=host,
+            port=port,
+            proxy_headers=True,
+            log_level="info",
+        )
         server = uvicorn.Server(config)  # its Config sets up uvicorn's loggers: filter after
         logging.getLogger("uvicorn.access").addFilter(_HideTokens())
         await server.serve()
@@ -86,10 +101,15 @@ def serve(
 
 @app.command()
 def token(
-    sub: Annotated[str, typer.Option(help="Who the token speaks for (it owns the sessions it starts).")],
-    scope: Annotated[str, typer.Option(
-        help=f"Space-separated scopes: {', '.join(SCOPES)}.",
-    )] = "sessions:read sessions:write approvals:write",
+    sub: Annotated[
+        str, typer.Option(help="Who the token speaks for (it owns the sessions it starts).")
+    ],
+    scope: Annotated[
+        str,
+        typer.Option(
+            help=f"Space-separated scopes: {', '.join(SCOPES)}.",
+        ),
+    ] = "sessions:read sessions:write approvals:write",
     hours: Annotated[float, typer.Option(help="How long the token holds.")] = 12.0,
 ) -> None:
     """Mint a token with the local development key (for development only: `tenure serve`
@@ -102,6 +122,7 @@ def token(
     if uses_jwks():
         err.print("TENURE_JWT_JWKS is set: `tenure serve` will not trust this development token.")
     issuer, audience = (DEV_ISSUER, DEV_AUDIENCE) if uses_jwks() else issuer_and_audience()
-    minted = dev_key().mint(sub, " ".join(scope.split()), ttl=timedelta(hours=hours),
-                            issuer=issuer, audience=audience)
+    minted = dev_key().mint(
+        sub, " ".join(scope.split()), ttl=timedelta(hours=hours), issuer=issuer, audience=audience
+    )
     print(minted)

@@ -133,8 +133,9 @@ class AgentClient:
             sessions.sort(key=lambda s: s.start_time, reverse=True)
         except RPCError as e:
             if (state or owner is not None) and e.status == RPCStatusCode.INVALID_ARGUMENT:
+                by = "state" if state else "owner"
                 raise SearchAttributeMissingError(
-                    f"Cannot list sessions by {'state' if state else 'owner'}: {e.message}. Register tenure's search "
+                    f"Cannot list sessions by {by}: {e.message}. Register tenure's search "
                     "attributes on the namespace (see README, 'Search attributes and the fleet')."
                 ) from e
             raise
