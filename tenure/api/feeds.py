@@ -104,12 +104,13 @@ class SessionFeed:
         `keepalive` seconds (time for a keep-alive). FeedError if the feed broke off."""
         while True:
             if offset < self.base:
-                async for item in self.handle.published(offset, self.base):
+                until = self.base  # (it moves on if the feed trims meanwhile: then again)
+                async for item in self.handle.published(offset, until):
                     frame = Frame.of(item)
                     yield frame
                     if frame.type == "session_end":
                         return
-                offset = max(offset, self.base)
+                offset = until
                 continue
             i = bisect.bisect_left(self.frames, offset, key=lambda f: f.offset)
             if i < len(self.frames):
