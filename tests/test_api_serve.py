@@ -19,7 +19,7 @@ from tenure.devserver import DevServer, free_port
 @pytest.fixture
 async def served(
     dev_server: DevServer, task_queue: str, tmp_path: Path
-) -> AsyncIterator[tuple[str, dict[str, str], Path]]:
+) -> AsyncIterator[tuple[str, dict[str, str], Path, asyncio.subprocess.Process]]:
     env = cli_env(dev_server, task_queue, tmp_path)
     for name in ("TENURE_JWT_JWKS", "TENURE_JWT_ISSUER", "TENURE_JWT_AUDIENCE"):
         env.pop(name, None)
@@ -48,16 +48,19 @@ async def served(
                     pass
                 assert process.returncode is None, log.read_text()
                 await asyncio.sleep(0.1)
-        yield base_url, env, log
+        yield base_url, env, log, process
     finally:
-        process.terminate()
-        await process.wait()
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
 
 
 async def test_a_minted_token_opens_the_served_api(
-    served: tuple[str, dict[str, str], Path], script: ScriptWriter, workspace: Path
+    served: tuple[str, dict[str, str], Path, asyncio.subprocess.Process],
+    script: ScriptWriter,
+    workspace: Path,
 ) -> None:
-    base_url, env, log = served
+    base_url, env, log, _ = served
     minted = await tenure(env, "token", "--sub", "gina")
     assert minted.code == 0, minted
     token = minted.stdout.strip()
@@ -103,3 +106,26 @@ async def test_a_jwks_without_issuer_and_audience_is_refused_at_start(
     result = await tenure(env, "serve", "--port", str(free_port()), timeout=30)
     assert result.code == 2
     assert "TENURE_JWT_ISSUER" in result.stdout + result.stderr
+
+
+async def test_open_event_streams_do_not_keep_the_server_from_stopping(
+    served: tuple[str, dict[str, str], Path, asyncio.subprocess.Process],
+    script: ScriptWriter,
+    workspace: Path,
+) -> None:
+    base_url, env, log, process = served
+    token = (await tenure(env, "token", "--sub", "hana")).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as http:
+        started = await http.post(
+            "/sessions", json={"model": script([[text("hi")]]), "workspace": str(workspace)}
+        )
+        session_id = started.json()["session_id"]
+        async with http.stream("GET", f"/sessions/{session_id}/events") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("event: session_start"):
+                    break
+            process.terminate()
+            # uvicorn shuts down, then raises the SIGTERM it caught again (exit -15).
+            assert await asyncio.wait_for(process.wait(), 60) in (0, -15)
+    assert "Finished server process" in log.read_text()

@@ -27,6 +27,7 @@ from tenure.cli import _connect, _fail, app, err, out
 from tenure.client import AgentClient
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SHUTDOWN_SECONDS = 5
 _TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s]*")
 
 
@@ -90,6 +91,9 @@ def serve(
             port=port,
             proxy_headers=True,
             log_level="info",
+            # On Ctrl-C or SIGTERM, requests still open after this long are cut (a
+            # browser's event stream reconnects, to another replica if need be).
+            timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
         server = uvicorn.Server(config)  # its Config sets up uvicorn's loggers: filter after
         logging.getLogger("uvicorn.access").addFilter(_HideTokens())
