@@ -134,3 +134,11 @@ async def test_bad_bodies_and_requests_of_a_live_session(
     assert ok.status_code == 202
     await wait_for(handle, state_is("idle"))
     await handle.end()
+
+
+@pytest.mark.parametrize("session_id", ["\x00", "a" * 2000, "/", "séance", "a b", "%", "x/../y"])
+async def test_odd_session_ids_are_unknown_sessions(api: Api, session_id: str) -> None:
+    headers = api.issuer.headers()
+    for tail in ("", "/transcript", "/events"):
+        response = await api.http.get(api.url(session_id, tail), headers=headers)
+        assert_error(response, 404)
