@@ -152,7 +152,7 @@ function onEvent(view, e) {
       }
       return;
     case "tool_start": {
-      const line = log(el("div", "tool", "⏺ " + e.summary));
+      const line = log(el("div", "tool", "● " + e.summary));
       view.tools.set(e.tool_use_id, line);
       return;
     }
