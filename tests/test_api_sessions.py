@@ -49,7 +49,7 @@ async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
     request_id = waiting.pending_permissions[0].request_id
 
     detail = await status(api, "alice", session_id)
-    assert detail["session_id"] == session_id
+    assert (detail["session_id"], detail["owner"]) == (session_id, "alice")
     assert detail["state"]["kind"] == "waiting_for_permission"
     assert detail["pending_permissions"][0]["request_id"] == request_id
 

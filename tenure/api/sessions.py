@@ -81,7 +81,8 @@ class SessionRoutes:
     async def detail(self, request: Request) -> JSONResponse:
         _, handle = await self.context.session(request, "sessions:read")
         status = await handle.status()
-        return _json(SessionDetail(session_id=handle.id, **status.model_dump()))
+        owner = await self.context.tenancy.owner(handle.id)  # known by now: no call
+        return _json(SessionDetail(session_id=handle.id, owner=owner, **status.model_dump()))
 
     async def transcript(self, request: Request) -> JSONResponse:
         _, handle = await self.context.session(request, "sessions:read")

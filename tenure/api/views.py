@@ -48,9 +48,11 @@ class SessionList(BaseModel):
 
 
 class SessionDetail(SessionStatus):
-    """The session's `status` query, with its id."""
+    """The session's `status` query, with its id and owner."""
 
     session_id: str
+    owner: str | None
+    """Who started it (TenureOwner); None for a session started outside the HTTP API."""
 
 
 class WaitingRequests(BaseModel):
