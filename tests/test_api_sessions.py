@@ -4,9 +4,11 @@ the token."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from api_support import Api, api, issuer, read_sse  # noqa: F401
 from conftest import ScriptWriter, state_is, text, tool_use, wait_for
 
@@ -40,8 +42,13 @@ async def status(api: Api, sub: str, session_id: str) -> dict[str, Any]:
 
 
 async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
-    api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
+    api: Api,
+    agent_client: AgentClient,
+    script: ScriptWriter,
+    workspace: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="tenure.api.audit")
     model = script([[tool_use("Bash", {"command": "echo approved-run"})], [text("Ran it.")]])
     session_id = await start(api, "alice", model, workspace, prompt="run echo", title="Echo job")
     handle = agent_client.get(session_id)
@@ -81,6 +88,12 @@ async def test_a_service_starts_a_session_and_a_person_approves_its_tool_call(
     decisions = [e for e in events if isinstance(e, PermissionResolved)]
     assert [(d.decision, d.decided_by) for d in decisions] == [("allow", "alice")]
     assert decisions[0].origin and decisions[0].origin.startswith("http-api 127.0.0.1")
+    audited = [r.getMessage() for r in caplog.records if r.name == "tenure.api.audit"]
+    assert any(
+        line.startswith(f"permission session={session_id} request={request_id} decision=allow")
+        and "by=alice from=http-api 127.0.0.1" in line
+        for line in audited
+    ), audited
 
     transcript = (
         await api.http.get(api.url(session_id, "/transcript"), headers=api.issuer.headers("alice"))
