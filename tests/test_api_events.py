@@ -167,8 +167,8 @@ async def test_a_stream_ends_when_the_token_expires(
     api: Api, agent_client: AgentClient, script: ScriptWriter, workspace: Path
 ) -> None:
     session_id = await start(api, script([[text("hi")]]), workspace)
-    # Expired 27 s ago: still within the 30 s leeway, for 3 s more.
-    token = api.issuer.token(lifetime=timedelta(seconds=-27))
+    # Expired 24 s ago: still within the 30 s leeway, for 6 s more.
+    token = api.issuer.token(lifetime=timedelta(seconds=-24))
     events = await read_sse(
         api.http, api.url(session_id, "/events"), {"Authorization": f"Bearer {token}"}
     )
