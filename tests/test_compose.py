@@ -43,7 +43,7 @@ def test_current_images_and_no_auto_setup() -> None:
 
 
 def test_long_running_services_have_health_checks_and_restart() -> None:
-    for name in ("postgresql", "temporal", "temporal-ui", "worker"):
+    for name in ("postgresql", "temporal", "temporal-ui", "worker", "api"):
         service = services()[name]
         assert service.get("restart") == "unless-stopped", name
         assert service["healthcheck"]["test"], name
@@ -129,3 +129,11 @@ def test_workers_keep_large_payloads_in_the_s3_store() -> None:
     assert 'pip install --no-cache-dir ".[s3]"' in DOCKERFILE.read_text()
     extras = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
     assert any(dep.startswith("temporalio[aioboto3]") for dep in extras["s3"])
+
+
+def test_the_api_serves_beside_the_worker() -> None:
+    api = services()["api"]
+    assert api["command"][:2] == ["tenure", "serve"] and "0.0.0.0" in api["command"]
+    assert api["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert {"TENURE_JWT_JWKS", "TENURE_JWT_ISSUER", "TENURE_JWT_AUDIENCE"} <= set(api["environment"])
+    assert api["ports"] == ["8800:8800"]

@@ -816,3 +816,4 @@ def end(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> N
 
 
 from tenure.cli import schedule as _schedule  # noqa: E402,F401 - registers `tenure schedule`
+from tenure.cli import serve as _serve_commands  # noqa: E402,F401 - registers serve, token

@@ -17,7 +17,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
@@ -26,6 +26,7 @@ from tenure.models import SessionConfig, SessionOutcome, SessionStatus
 from tenure.client.schedules import ScheduleInfo, create_schedule, list_schedules
 from tenure.models.search import (
     TENURE_COST_USD,
+    TENURE_OWNER,
     TENURE_PARENT,
     TENURE_STATE,
     TENURE_TITLE,
@@ -62,6 +63,8 @@ class SessionInfo:
     """The schedule that started this one, if one did."""
     cost_usd: float | None = None
     """The TenureCostUSD search attribute (as of the session's last change of state)."""
+    owner: str | None = None
+    """The TenureOwner search attribute: who started the session through the HTTP API."""
 
 
 @dataclass
@@ -94,8 +97,10 @@ class AgentClient:
         *,
         prompt: str | None = None,
         session_id: str | None = None,
+        owner: str | None = None,
     ) -> SessionHandle:
-        """Start a session; `prompt` (if given) replaces the config's first message."""
+        """Start a session; `prompt` (if given) replaces the config's first message.
+        `owner` (the HTTP API's caller) goes into the TenureOwner search attribute."""
         if prompt is not None:
             config = config.model_copy(update={"prompt": prompt})
         session_id = session_id or f"session-{uuid.uuid4().hex[:12]}"
@@ -108,6 +113,9 @@ class AgentClient:
             result_type=SessionOutcome,
             static_summary=summary[:SUMMARY_LIMIT],
             memo={"title": summary[:SUMMARY_LIMIT]},
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(TENURE_OWNER, owner)] if owner is not None else []
+            ),
         )
         return SessionHandle(handle, self.client)
 
@@ -146,11 +154,12 @@ class AgentClient:
         *,
         running_only: bool = False,
         state: StateKind | None = None,
+        owner: str | None = None,
         limit: int = 100,
     ) -> list[SessionInfo]:
         """Sessions, newest first; `state` keeps those in that state (as the TenureState
         search attribute has it): running ones, except for `done` and `error`, which
-        finished sessions keep."""
+        finished sessions keep. `owner` keeps those that TenureOwner says it started."""
         # A session that continued as new is its latest run; the runs it closed are not
         # sessions of their own.
         query = 'WorkflowType="AgentSession" AND ExecutionStatus!="ContinuedAsNew"'
@@ -158,28 +167,33 @@ class AgentClient:
             query += ' AND ExecutionStatus="Running"'
         if state:
             query += f' AND {TENURE_STATE.name}="{state}"'
+        if owner is not None:
+            query += f" AND {TENURE_OWNER.name}={_quoted(owner)}"
         sessions = []
         try:
             async for wf in self.client.list_workflows(query, limit=limit):
                 sessions.append(await _session_info(wf))
             sessions.sort(key=lambda s: s.start_time, reverse=True)
         except RPCError as e:
-            if state and e.status == RPCStatusCode.INVALID_ARGUMENT:
+            if (state or owner is not None) and e.status == RPCStatusCode.INVALID_ARGUMENT:
+                by = "state" if state else "owner"
                 raise SearchAttributeMissingError(
-                    f"Cannot list sessions by state: {e.message}. Register tenure's search "
+                    f"Cannot list sessions by {by}: {e.message}. Register tenure's search "
                     "attributes on the namespace (see README, 'Search attributes and the fleet')."
                 ) from e
             raise
         return sessions
 
     async def waiting(
-        self, state: StateKind | None = None, *, limit: int = 100
+        self, state: StateKind | None = None, *, owner: str | None = None, limit: int = 100
     ) -> builtins.list[WaitingSession]:
         """Running sessions, on any worker, that wait for a person (for a permission
-        decision or an answer; `state` picks one of the two), each with its pending
-        requests. What an approvals inbox is built on."""
+        decision or an answer; `state` picks one of the two; `owner` as for `list`), each
+        with its pending requests. What an approvals inbox is built on."""
         states = (state,) if state else WAITING_STATES
-        found = [s for kind in states for s in await self.list(state=kind, limit=limit)]
+        found = [
+            s for kind in states for s in await self.list(state=kind, owner=owner, limit=limit)
+        ]
         statuses = await asyncio.gather(*(self.status_or_none(s.id) for s in found))
         # Visibility lags: keep only the sessions that still wait, as their status says.
         return sorted(
@@ -217,4 +231,10 @@ async def _session_info(wf: WorkflowExecution) -> SessionInfo:
         parent=wf.typed_search_attributes.get(TENURE_PARENT),
         schedule=wf.typed_search_attributes.get(SCHEDULED_BY),
         cost_usd=wf.typed_search_attributes.get(TENURE_COST_USD),
+        owner=wf.typed_search_attributes.get(TENURE_OWNER),
     )
+
+
+def _quoted(value: str) -> str:
+    """A string literal of Temporal's list filter (a SQL-like language)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -29,7 +29,7 @@ from tenure.models import (
     UserMessage,
 )
 from tenure.client.archive import read_archived
-from tenure.client.stream import follow_stream
+from tenure.client.stream import follow_stream, read_stream
 from tenure.models.transcript import TranscriptArchive, read_transcript
 from tenure.models.events import (
     DELTAS_TOPIC,
@@ -54,6 +54,12 @@ class StreamedEvent:
     def next_offset(self) -> int:
         """Where to resume after this event: `events(from_offset=item.next_offset)`."""
         return self.offset + 1
+
+
+def _sent(response: PermissionResponse | UserAnswer) -> dict[str, Any]:
+    """A decision or answer as a signal payload, without the fields left unset: a worker
+    older than a field (`origin`) then still takes what leaves it out."""
+    return response.model_dump(mode="json", exclude_none=True)
 
 
 class UnknownRequestError(LookupError):
@@ -81,14 +87,24 @@ class SessionHandle:
         await self.workflow.signal("user_message", UserMessage(text=text))
 
     async def approve(
-        self, request_id: str, *, scope: str = "once", decided_by: str | None = None
+        self,
+        request_id: str,
+        *,
+        scope: str = "once",
+        decided_by: str | None = None,
+        origin: str | None = None,
     ) -> None:
-        await self._decide(request_id, "allow", scope=scope, decided_by=decided_by)
+        await self._decide(request_id, "allow", scope=scope, decided_by=decided_by, origin=origin)
 
     async def deny(
-        self, request_id: str, *, reason: str | None = None, decided_by: str | None = None
+        self,
+        request_id: str,
+        *,
+        reason: str | None = None,
+        decided_by: str | None = None,
+        origin: str | None = None,
     ) -> None:
-        await self._decide(request_id, "deny", reason=reason, decided_by=decided_by)
+        await self._decide(request_id, "deny", reason=reason, decided_by=decided_by, origin=origin)
 
     async def _decide(self, request_id: str, decision: str, **fields: Any) -> None:
         status = await self._open_status("decision")
@@ -106,7 +122,7 @@ class SessionHandle:
         response = PermissionResponse.model_validate(
             {"request_id": request_id, "decision": decision, **fields}
         )
-        await self.workflow.signal("permission_response", response)
+        await self.workflow.signal("permission_response", _sent(response))
 
     async def pending_question(self, request_id: str) -> PendingQuestion:
         """The questions of request `request_id`, which the session waits to have
@@ -121,11 +137,19 @@ class SessionHandle:
                 return pending
         raise UnknownRequestError(f"Session {self.id} has no pending question {request_id!r}")
 
-    async def answer(self, request_id: str, answers: dict[str, str]) -> None:
+    async def answer(
+        self,
+        request_id: str,
+        answers: dict[str, str],
+        *,
+        decided_by: str | None = None,
+        origin: str | None = None,
+    ) -> None:
         await self.pending_question(request_id)
-        await self.workflow.signal(
-            "user_answer", UserAnswer(request_id=request_id, answers=answers)
+        answer = UserAnswer(
+            request_id=request_id, answers=answers, decided_by=decided_by, origin=origin
         )
+        await self.workflow.signal("user_answer", _sent(answer))
 
     async def interrupt(self) -> None:
         """Stop the current turn now, keep what was produced, go idle."""
@@ -209,6 +233,17 @@ class SessionHandle:
         """The offset the session's next event will have (how many it has published)."""
         offset: int = await WorkflowStreamClient.create(self.client, self.id).get_offset()
         return offset
+
+    async def published(
+        self, from_offset: int, until: int, *, deltas: bool = True
+    ) -> AsyncIterator[StreamedEvent]:
+        """The events already published from `from_offset` up to `until` (not included),
+        as `events` gives them but read with queries only (for catching up while someone
+        else follows the session live)."""
+        topics = [EVENTS_TOPIC, DELTAS_TOPIC] if deltas else [EVENTS_TOPIC]
+        async for offset, data in read_stream(self.client, self.id, topics, from_offset, until):
+            if isinstance(data, dict) and data.get("type") in _EVENT_TYPES:
+                yield StreamedEvent(offset, session_event.validate_python(data))
 
     async def events(
         self,

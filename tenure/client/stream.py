@@ -25,6 +25,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.workflow_streams import PollInput, PollResult, WorkflowStreamClient
+from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -69,8 +70,46 @@ async def _wait_for_events(handle: WorkflowHandle[Any, Any], offset: int) -> Non
     finally:
         if not wait.done():
             wait.cancel()  # only the waiting here: the update ends with the next event
+            # The SDK turns the cancel into an error of the task: looked at once it ends.
+            wait.add_done_callback(lambda w: w.cancelled() or w.exception())
         elif not wait.cancelled():
             wait.exception()  # looked at: it no longer matters
+
+
+async def _page(
+    handle: WorkflowHandle[Any, Any], converter: PayloadConverter, topics: list[str], offset: int
+) -> tuple[list[tuple[int, Any]], int, bool]:
+    """One page of the stream from `offset`, read with its query: the (offset, decoded
+    item) pairs, the offset to read on from, and whether more is ready already."""
+    page: PollResult = await handle.query(
+        STREAM_POLL, PollInput(topics=topics, from_offset=offset), result_type=PollResult
+    )
+    items = []
+    for item in page.items:
+        payload = Payload()
+        payload.ParseFromString(base64.b64decode(item.data))
+        items.append((item.offset, converter.from_payload(payload)))
+    return items, page.next_offset, page.more_ready
+
+
+async def read_stream(
+    client: Client, session_id: str, topics: list[str], from_offset: int, until: int
+) -> AsyncIterator[tuple[int, Any]]:
+    """(offset, decoded item) of what the stream has published from `from_offset` up to
+    `until` (not included), read with its query only: no update, nothing in the history,
+    no share of the workflow's few updates in flight."""
+    handle = client.get_workflow_handle(session_id)
+    converter = client.data_converter.payload_converter
+    offset = from_offset
+    while offset < until:
+        items, next_offset, more = await _page(handle, converter, topics, offset)
+        for item_offset, item in items:
+            if item_offset >= until:
+                return
+            yield item_offset, item
+        if next_offset <= offset or not (items or more):
+            return  # the stream has nothing more yet
+        offset = next_offset
 
 
 async def follow_stream(
@@ -91,16 +130,12 @@ async def follow_stream(
         try:
             if not (more or closed):
                 await _wait_for_events(handle, offset)
-            page: PollResult = await handle.query(
-                STREAM_POLL, PollInput(topics=topics, from_offset=offset), result_type=PollResult
-            )
+            items, next_offset, more = await _page(handle, converter, topics, offset)
             failures = 0
-            for item in page.items:
-                payload = Payload()
-                payload.ParseFromString(base64.b64decode(item.data))
-                offset = item.offset + 1
-                yield item.offset, converter.from_payload(payload)
-            offset, more = page.next_offset, page.more_ready
+            for item_offset, item in items:
+                offset = item_offset + 1
+                yield item_offset, item
+            offset = next_offset
             if closed and not more:
                 return
             if not more and poll_cooldown:

@@ -98,6 +98,8 @@ class PermissionResolved(_Event):
     scope: Literal["once", "session"] | None = None
     reason: str | None = None
     decided_by: str | None = None
+    origin: str | None = None
+    """Where the decision came from (PermissionResponse.origin)."""
 
 
 class QuestionAsked(_Event):
@@ -112,6 +114,8 @@ class QuestionAnswered(_Event):
     request_id: str
     answers: dict[str, str] | None
     """None when the question was interrupted instead."""
+    decided_by: str | None = None
+    origin: str | None = None
 
 
 class FilePresented(_Event):

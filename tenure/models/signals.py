@@ -21,6 +21,9 @@ class PermissionResponse(BaseModel):
     reason: str | None = None
     """Shown to the model when the call is denied."""
     decided_by: str | None = None
+    origin: str | None = None
+    """Where the decision came from, for the audit trail (the HTTP API puts the caller's
+    address there)."""
 
 
 class UserAnswer(BaseModel):
@@ -28,6 +31,9 @@ class UserAnswer(BaseModel):
     request_id: str
     answers: dict[str, str]
     """Question text -> chosen label (or free text)."""
+    decided_by: str | None = None
+    origin: str | None = None
+    """As for PermissionResponse."""
 
 
 class CompactRequest(BaseModel):

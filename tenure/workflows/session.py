@@ -110,6 +110,7 @@ from tenure.models.catalog import context_window
 from tenure.models.search import (
     TENURE_COST_USD,
     TENURE_MODEL,
+    TENURE_OWNER,
     TENURE_PARENT,
     TENURE_STATE,
     TENURE_TITLE,
@@ -1189,6 +1190,9 @@ class AgentSession:
         """Start the child session and wait for its outcome (asking it to end on an
         interrupt or at this session's end)."""
         known = self._setup.search_attributes if self._setup else []
+        attributes = [SearchAttributePair(TENURE_PARENT, workflow.info().workflow_id)]
+        if owner := workflow.info().typed_search_attributes.get(TENURE_OWNER):
+            attributes.append(SearchAttributePair(TENURE_OWNER, owner))  # its parent's owner
         self._publish(
             SubagentStarted, session_id=child_id, subagent_type=kind,
             description=config.title or "",
@@ -1201,8 +1205,8 @@ class AgentSession:
             result_type=SessionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(TENURE_PARENT, workflow.info().workflow_id)]
-            ) if TENURE_PARENT.name in known else None,
+                [a for a in attributes if a.key.name in known]
+            ),
             static_summary=(config.title or "subagent")[:200],
             memo={"title": (config.title or "subagent")[:200]},
         )
@@ -1253,7 +1257,9 @@ class AgentSession:
         del self._questions[request_id]
         answer = self._answers.pop(request_id, None)
         self._publish(
-            QuestionAnswered, request_id=request_id, answers=answer.answers if answer else None
+            QuestionAnswered,
+            request_id=request_id,
+            **(answer.model_dump(exclude={"request_id"}) if answer else {"answers": None}),
         )
         if answer is None:
             return self._tool_result(use, "Interrupted by the user before answering.", True)
