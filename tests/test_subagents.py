@@ -23,7 +23,7 @@ from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.models import ToolResultBlock, WorkerPolicy
 from tenure.models.events import SessionEvent, SubagentEnded, SubagentStarted
 from tenure.devserver import DevServer
-from tenure.models.search import TENURE_PARENT
+from tenure.models.search import TENURE_OWNER, TENURE_PARENT
 from tenure.workers import build_worker
 
 
@@ -290,3 +290,18 @@ async def test_tenure_run_asks_for_a_subagents_request_and_starts_from_a_definit
     unknown = await tenure(env, "run", "x", "--agent", "nobody", "--workspace", str(workspace))
     assert unknown.code == 2 and "No agent type 'nobody'" in unknown.stderr
     assert "general-purpose, writer" in unknown.stderr
+
+
+async def test_a_subagent_belongs_to_its_parents_owner(
+    agents: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    child = script([[text("child done")]])
+    parent = script([[agent("one", "do it", "c")], [text("parent done")]])
+    handle = await agents.start(SessionConfig(
+        model=parent, prompt="go", mode="autonomous", workspace=str(workspace),
+        tools=["Agent"], agents={"c": {"description": "d", "prompt": "p", "model": child}}),
+        owner="ada")
+    await asyncio.wait_for(handle.result(), 60)
+    described = await agents.get(f"{handle.id}/agent-1").workflow.describe()
+    assert described.typed_search_attributes.get(TENURE_OWNER) == "ada"
+    assert described.typed_search_attributes.get(TENURE_PARENT) == handle.id
