@@ -1,6 +1,7 @@
-"""Subagent types defined in a workspace, as Claude Code reads them: each
-`.claude/agents/NAME.md` is YAML frontmatter (`name`, `description`, `tools`, `model`)
-and a body, the subagent's system prompt."""
+"""What a workspace tells its agents, in the files Claude Code and others read: the
+project's instructions (`CLAUDE.md`, `AGENTS.md` at the root) and subagent types (each
+`.claude/agents/NAME.md` is YAML frontmatter, `name`, `description`, `tools`, `model`, and
+a body, the subagent's system prompt)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,36 @@ import yaml
 from pydantic import ValidationError
 
 from tenure.models.agents import AgentDefinition
+from tenure.models.io import ProjectInstructions
 from tenure.models.validation import validation_problems
 
 AGENTS_FOLDER = Path(".claude") / "agents"
 MAX_FILE_BYTES = 256 * 1024
+INSTRUCTION_FILES = ("CLAUDE.md", "AGENTS.md")
+MAX_INSTRUCTION_BYTES = 64 * 1024
+"""Of each instruction file, the model sees at most this much (the rest is cut, with a
+note): the session's first message carries it."""
+
+
+def project_instructions(workspace: Path) -> list[ProjectInstructions]:
+    """CLAUDE.md and AGENTS.md at the workspace's root, those that exist, in that order."""
+    found = []
+    for name in INSTRUCTION_FILES:
+        path = workspace / name
+        try:
+            with path.open("rb") as file:
+                data = file.read(MAX_INSTRUCTION_BYTES + 1)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue
+        except OSError as e:
+            found.append(ProjectInstructions(path=str(path), text=f"(cannot be read: {e})"))
+            continue
+        text = data[:MAX_INSTRUCTION_BYTES].decode("utf-8", errors="replace")
+        if len(data) > MAX_INSTRUCTION_BYTES:
+            text += f"\n[cut at {MAX_INSTRUCTION_BYTES // 1024} KB: Read {path} for the rest]"
+        if text.strip():
+            found.append(ProjectInstructions(path=str(path), text=text))
+    return found
 
 
 def read_agent_files(workspace: Path) -> tuple[dict[str, AgentDefinition], list[str]]:

@@ -1,4 +1,5 @@
-"""Context injectors: worker-side callables that add fresh context to every model call.
+"""Context injectors: worker-side callables that add fresh context to every model call
+(by default `environment`; a worker that lists its own has those).
 
 What they return is added inside `model_call`, after the conversation's last cache
 breakpoint, so the cached prompt prefix stays the same from call to call; it is never
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+import platform
+import sys
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,14 @@ class ContextRequest:
 
 ContextInjector = Callable[[ContextRequest], Awaitable[str | None]]
 """Returns text for the model, or None to add nothing this time."""
+
+
+async def environment(request: ContextRequest) -> str:
+    """Where the session works and when, to the day (so the text changes once a day at
+    most): a worker's context unless it lists its own."""
+    system = platform.system() or sys.platform
+    return (f"Environment: working directory {request.workspace}; platform {system} "
+            f"{platform.release()}; today is {date.today().isoformat()}.")
 
 
 async def current_time(request: ContextRequest) -> str:

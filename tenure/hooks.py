@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from tenure.models import HookEvent, HookInput, HookResult, HookSpec
+from tenure.models.hooks import CLAUDE_CODE_NAMES
 from tenure.tools.environment import agent_environment
 from tenure.tools.limits import MAX_RESULT_BYTES, stream_head, utf8_prefix
 
@@ -150,19 +151,24 @@ class _CommandHook:
     """Secret environment variables the command may see (the worker's are withheld)."""
 
     async def __call__(self, event: HookInput) -> HookResult | None:
-        payload = {
+        payload = {  # Claude Code's fields, so its hook scripts work unchanged
             "session_id": event.session_id,
-            "hook_event_name": event.event,
+            "hook_event_name": CLAUDE_CODE_NAMES.get(event.event, event.event),
             "cwd": event.workspace,
+            "permission_mode": event.permission_mode,
             "tool_name": event.tool_name,
             "tool_input": event.tool_input,
+            "tool_use_id": event.tool_use_id,
             "tool_response": event.tool_output,
             "prompt": event.prompt,
+            "message": event.message,
+            "agent_id": event.agent_id,
+            "agent_type": event.agent_type,
         }
         process = await asyncio.create_subprocess_shell(
             self.command,
             cwd=event.workspace,
-            env=agent_environment(self.env_passthrough),
+            env={**agent_environment(self.env_passthrough), "CLAUDE_PROJECT_DIR": event.workspace},
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -81,9 +81,9 @@ async def test_interactive_session_recovers_after_an_error(
     await handle.send("try again")
     await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
     # The failed prompt and the new one were sent as one user message.
-    assert fake.requests[1].body["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "hi"},
-                                     {"type": "text", "text": "try again",
-                                      "cache_control": {"type": "ephemeral"}}]}
-    ]
+    [message] = fake.requests[1].body["messages"]
+    assert message["role"] == "user" and message["content"][:2] == [
+        {"type": "text", "text": "hi"},
+        {"type": "text", "text": "try again", "cache_control": {"type": "ephemeral"}}]
+    assert message["content"][2]["text"].startswith("<system-reminder>\nEnvironment:")
     await handle.end()

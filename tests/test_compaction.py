@@ -21,10 +21,12 @@ NOTES = "a line of notes that takes room in the context\n" * 40
 
 
 def texts(message: dict[str, Any]) -> list[str]:
+    """The message's texts, but the environment that the worker adds to every call."""
     content = message["content"]
     if isinstance(content, str):
         return [content]
-    return [b.get("text") or str(b.get("content", "")) for b in content]
+    found = [b.get("text") or str(b.get("content", "")) for b in content]
+    return [t for t in found if not t.startswith("<system-reminder>\nEnvironment:")]
 
 
 async def idle_after(handle: SessionHandle, turn: int) -> None:

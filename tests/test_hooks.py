@@ -282,3 +282,64 @@ async def test_command_hook_output_is_capped_and_its_input_need_not_be_read(
                        tool_name="Bash", tool_input={}, tool_output="y" * 1_000_000)
     result = await asyncio.wait_for(quick.callback(output), 30)
     assert result is not None and result.additional_context == ["seen"]
+
+
+CLAUDE_CODE_GUARD = '''#!/usr/bin/env python3
+"""A PreToolUse hook as people write them for Claude Code: block rm, log the input."""
+import json, os, sys
+
+data = json.load(sys.stdin)
+with open(os.environ["HOOK_LOG"], "a") as log:
+    log.write(json.dumps({**data, "project_dir": os.environ.get("CLAUDE_PROJECT_DIR")}) + "\\n")
+command = data.get("tool_input", {}).get("command", "")
+if data["hook_event_name"] == "PreToolUse" and command.startswith("rm "):
+    print("Do not delete files; move them to trash/ instead.", file=sys.stderr)
+    sys.exit(2)
+if data["hook_event_name"] == "PermissionRequest" and command.startswith("echo "):
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": "PermissionRequest",
+                                             "permissionDecision": "allow"}}))
+'''
+
+
+async def test_a_claude_code_hook_script_works_unchanged(
+    temporal_client: Client, script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    """Claude Code's stdin fields and environment, its event names (Stop for the end of a
+    turn, PermissionRequest, Notification, PostToolBatch), and its exit code 2."""
+    guard = tmp_path / "guard.py"
+    guard.write_text(CLAUDE_CODE_GUARD)
+    guard.chmod(0o755)
+    log = tmp_path / "hook.log"
+    hook = {"type": "command", "command": f"HOOK_LOG={log} {guard}"}
+    settings = {"hooks": {event: [{"hooks": [hook]}] for event in (
+        "PreToolUse", "PermissionRequest", "Notification", "PostToolBatch", "Stop")}}
+    (workspace / "old.txt").write_text("old\n")
+    model = script([
+        [tool_use("Bash", {"command": "rm old.txt"}, "toolu_rm"),
+         tool_use("Bash", {"command": "echo allowed-by-hook"}, "toolu_echo"),
+         tool_use("Bash", {"command": "touch asked.txt"}, "toolu_touch")],
+        [text("done")],
+    ])
+    queue = f"cchooks-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_client, task_queue=queue, hooks=command_hooks(settings)):
+        agents = AgentClient(temporal_client, task_queue=queue)
+        handle = await start(agents, model, workspace, prompt="go", mode="autonomous")
+        status = await wait_for(handle, lambda s: bool(s.pending_permissions), 30)
+        assert [p.tool_use_id for p in status.pending_permissions] == ["toolu_touch"]
+        await handle.approve(status.pending_permissions[0].request_id)
+        await handle.result()
+        got = await results(handle)
+    assert got[0] == ("Blocked by a hook: Do not delete files; move them to trash/ instead.", True)
+    assert "allowed-by-hook" in got[1][0] and not got[1][1]
+    assert not got[2][1] and (workspace / "asked.txt").exists()
+    assert (workspace / "old.txt").exists()
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    events = [s["hook_event_name"] for s in seen]
+    assert events == ["PreToolUse", "PreToolUse", "PermissionRequest", "PreToolUse",
+                      "PermissionRequest", "Notification", "PostToolBatch", "Stop"]
+    first = seen[0]
+    assert first["session_id"] == handle.id and first["cwd"] == str(workspace.resolve())
+    assert first["permission_mode"] == "default" and first["tool_name"] == "Bash"
+    assert first["tool_input"] == {"command": "rm old.txt"} and first["tool_use_id"] == "toolu_rm"
+    assert first["project_dir"] == str(workspace.resolve())
+    assert "Bash needs your permission" in seen[5]["message"]

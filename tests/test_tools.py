@@ -407,7 +407,13 @@ async def test_bash_background_process_holding_output_does_not_block(
 
 
 def test_bash_timeout_bounds() -> None:
-    assert BashInput.model_validate({"command": "x"}).timeout_ms == 120_000
+    assert BashInput.model_validate({"command": "x"}).timeout_after_ms == 120_000
+    assert BashInput.model_validate({"command": "x", "timeout": 5000}).timeout_after_ms == 5000
+    assert BashInput.model_validate({"command": "x", "timeout_ms": 7000}).timeout_after_ms == 7000
+    assert "timeout_ms" not in BashInput.model_json_schema()["properties"]
+    assert BashInput.model_json_schema()["properties"]["timeout"]["type"] == "integer"
+    with pytest.raises(ValidationError):
+        BashInput.model_validate({"command": "x", "timeout": 600_001})
     BashInput.model_validate({"command": "x", "timeout_ms": 600_000})
     with pytest.raises(ValidationError):
         BashInput.model_validate({"command": "x", "timeout_ms": 600_001})

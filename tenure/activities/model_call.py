@@ -16,6 +16,7 @@ from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, 
 from tenure import settings
 from tenure.models.agents import AGENT_TOOL
 from tenure.models.catalog import prices
+from tenure.providers.system_prompt import system_prompt
 from tenure.models.events import ModelError
 from tenure.providers import ModelCallError, provider_for
 from tenure.tools import ToolRegistry
@@ -113,9 +114,10 @@ class ModelCallActivity:
                 exclude={
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
                     "compactions", "summary_request", "revision", "tail", "tail_from",
-                    "tail_base", "agents",
+                    "tail_base", "agents", "system_prompt", "append_system_prompt",
                 }
             ),
+            system_prompt=system_prompt(call.system_prompt, call.append_system_prompt),
             session_id=call.session_id,
             summary_request=call.summary_request is not None,
         )

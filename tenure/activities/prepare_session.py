@@ -18,7 +18,7 @@ from tenure.models import (
     ToolInfo,
     WorkerPolicy,
 )
-from tenure.agent_files import read_agent_files
+from tenure.agent_files import project_instructions, read_agent_files
 from tenure.models.agents import AGENT_TOOL_ALIASES
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules
@@ -80,6 +80,7 @@ class PrepareSessionActivity:
         return SessionSetup(
             agents=agents,
             notices=notices,
+            instructions=project_instructions(Path(directories[0])),
             workspace=directories[0],
             additional_directories=directories[1:],
             tools=tools,

@@ -51,6 +51,9 @@ class SessionConfig(BaseModel):
     prompt: str | None = None
     """The first user message; without it the session waits for `user_message`."""
     system_prompt: str | None = None
+    """Replaces tenure's default system prompt (tenure.providers.system_prompt)."""
+    append_system_prompt: str | None = None
+    """Added after the system prompt, the default or `system_prompt`."""
     tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
     """Names of tools from the worker's registry that the model may call."""
     permission_mode: PermissionMode = "default"

@@ -20,8 +20,15 @@ HookEvent = Literal[
     "PostCompact",
     "SubagentStart",
     "SubagentStop",
+    "Stop",
+    "PermissionRequest",
+    "Notification",
+    "PostToolBatch",
 ]
-TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
+TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest")
+CLAUDE_CODE_NAMES: dict[str, HookEvent] = {"TurnComplete": "Stop"}
+"""tenure's events that Claude Code knows by another name: a hook registered under
+either runs, and a command hook is told Claude Code's."""
 
 
 class HookSpec(BaseModel):
@@ -32,7 +39,7 @@ class HookSpec(BaseModel):
     """A regex searched in the tool name (`Read|Write`, `^mcp__`); None matches all."""
 
     def applies(self, event: HookEvent, tool_name: str | None) -> bool:
-        if event != self.event:
+        if self.event not in (event, CLAUDE_CODE_NAMES.get(event)):
             return False
         return self.matcher is None or re.search(self.matcher, tool_name or "") is not None
 
@@ -57,6 +64,10 @@ class HookInput(BaseModel):
     """The `compact` signal's instructions (PreCompact)."""
     summary: str | None = None
     """The summary the model wrote (PostCompact)."""
+    permission_mode: str | None = None
+    """The session's permission mode."""
+    message: str | None = None
+    """What the session waits for (Notification)."""
     agent_id: str | None = None
     """The subagent's session id (SubagentStart, SubagentStop)."""
     agent_type: str | None = None

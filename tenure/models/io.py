@@ -33,6 +33,19 @@ class SessionSetupRequest(BaseModel):
     """The session's rules, checked for syntax."""
 
 
+class ProjectInstructions(BaseModel):
+    """A file of instructions for agents that the project keeps (CLAUDE.md, AGENTS.md)."""
+
+    path: str
+    text: str
+
+    def reminder(self) -> str:
+        """How the model gets them: in the first user message, before the task."""
+        return (f"<system-reminder>\nThe project's instructions, from {self.path}. Follow "
+                f"them; they override default behaviour where they differ.\n\n{self.text}\n"
+                "</system-reminder>")
+
+
 class SessionSetup(BaseModel):
     """What the worker tells the workflow once, at session start (recorded in history)."""
 
@@ -56,6 +69,8 @@ class SessionSetup(BaseModel):
     """Subagent types defined in the workspace (`.claude/agents/*.md`), by name."""
     notices: list[str] = Field(default_factory=list)
     """What the session should be told at its start (a subagent file it cannot use)."""
+    instructions: list[ProjectInstructions] = Field(default_factory=list)
+    """CLAUDE.md and AGENTS.md at the workspace's root, as the session started."""
 
 
 class ModelRequest(BaseModel):
@@ -92,6 +107,7 @@ class ModelCallInput(BaseModel):
     tools: list[str]
     max_tokens: int
     turn: int
+    append_system_prompt: str | None = None
     compactions: int = 0
     """Compactions so far: the transcript the activity reads changed at each."""
     earlier_replies: int = 0

@@ -9,6 +9,7 @@ import signal
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tenure.models import ToolKind
 from tenure.tools.base import ToolContext, ToolError
@@ -30,13 +31,15 @@ class BashInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     command: str = Field(description="The command to run with `bash -c`.")
-    timeout_ms: int = Field(
-        default=DEFAULT_TIMEOUT_MS,
+    timeout: int | SkipJsonSchema[None] = Field(
+        default=None,
         ge=1,
         le=MAX_TIMEOUT_MS,
         description=f"Timeout in milliseconds (default {DEFAULT_TIMEOUT_MS}, "
         f"max {MAX_TIMEOUT_MS}).",
     )
+    timeout_ms: SkipJsonSchema[int | None] = Field(default=None, ge=1, le=MAX_TIMEOUT_MS)
+    """`timeout` under its older tenure name, still accepted (not offered to the model)."""
     description: str | None = Field(
         default=None,
         description="What the command does, in 5-10 words, e.g. 'Run the unit tests'.",
@@ -46,6 +49,11 @@ class BashInput(BaseModel):
         description="Start the command in the background and return at once with a job id; "
         "read its output with BashOutput and stop it with KillShell.",
     )
+
+
+    @property
+    def timeout_after_ms(self) -> int:
+        return self.timeout or self.timeout_ms or DEFAULT_TIMEOUT_MS
 
 
 class BashTool:
@@ -58,7 +66,7 @@ class BashTool:
         "- Each call is a fresh `bash -c` in the workspace directory: shell state (cd, variables) "
         "does not carry over between calls. stdin is empty, so interactive commands will not "
         "work; pass flags such as -y instead.\n"
-        f"- Times out after {DEFAULT_TIMEOUT_MS // 1000} s by default; set timeout_ms (up to "
+        f"- Times out after {DEFAULT_TIMEOUT_MS // 1000} s by default; set timeout (up to "
         f"{MAX_TIMEOUT_MS} ms) for longer work. On timeout the command and everything it started "
         "are killed.\n"
         "- The result shows stdout, then stderr after a [stderr] line, then the exit code. Each "
@@ -70,7 +78,7 @@ class BashTool:
         "- Prefer Read, Glob, Grep, Edit and Write over cat, find, grep, sed and echo >.\n"
         "- For servers, watchers and long builds, set run_in_background: the call returns at "
         "once with a job id (bash_N); read the job's new output with BashOutput and stop it with "
-        "KillShell. timeout_ms does not apply to background jobs; they run until they exit, are "
+        "KillShell. timeout does not apply to background jobs; they run until they exit, are "
         "killed, or the session ends. Do not use `&` for this.\n"
         "- A background process started with `cmd &` must redirect its output "
         "(`> log 2>&1 &`); otherwise it is cut off from the output when the command returns."
@@ -91,7 +99,7 @@ class BashTool:
         timed_out = False
         try:
             try:
-                await asyncio.wait_for(proc.wait(), input.timeout_ms / 1000)
+                await asyncio.wait_for(proc.wait(), input.timeout_after_ms / 1000)
             except TimeoutError:
                 timed_out = True
                 await kill_group(proc)
@@ -110,7 +118,7 @@ class BashTool:
             text += "\n[a background process still held the output open; stopped reading it]"
         if timed_out:
             raise ToolError(
-                f"{text}\n[timed out after {input.timeout_ms} ms; the command and its child "
+                f"{text}\n[timed out after {input.timeout_after_ms} ms; the command and its child "
                 "processes were killed]"
             )
         code = proc.returncode

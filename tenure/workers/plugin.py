@@ -19,7 +19,7 @@ from tenure.activities import (
     archive_messages,
     close_session,
 )
-from tenure.context import ContextInjector
+from tenure.context import ContextInjector, environment
 from tenure.hooks import Hook, passing_through
 from tenure.models import WorkerPolicy
 from tenure.payloads import data_converter
@@ -36,7 +36,8 @@ class AgentPlugin(SimplePlugin):
     `Client.connect(addr, plugins=[AgentPlugin()])` is enough for a client (and a worker
     built from that client inherits the plugin). Extra tools join the built-in ones:
     `AgentPlugin(tools=[my_tool])`; `policy` holds the worker's own rules and roots;
-    `context` lists the injectors that add fresh context to every model call; `hooks`
+    `context` lists the injectors that add fresh context to every model call (default:
+    `tenure.context.environment`, the working directory, platform and date); `hooks`
     the callables (or command hooks) that see and steer sessions at fixed events.
 
     `host_queue` names a task queue that only this worker process serves (build_worker
@@ -50,7 +51,7 @@ class AgentPlugin(SimplePlugin):
         self,
         tools: Iterable[Tool] = (),
         policy: WorkerPolicy | None = None,
-        context: Iterable[ContextInjector] = (),
+        context: Iterable[ContextInjector] | None = None,
         hooks: Iterable[Hook] = (),
         host_queue: str | None = None,
         host_timeout: timedelta | None = None,
@@ -78,7 +79,9 @@ class AgentPlugin(SimplePlugin):
                     host_timeout or settings.host_timeout(),
                 ).prepare_session,
                 HooksActivity(hooks).run_hooks,
-                ModelCallActivity(self.registry, list(context)).model_call,
+                ModelCallActivity(
+                    self.registry, [environment] if context is None else list(context)
+                ).model_call,
                 archive_messages,
                 *self.host_activities,
             ],

@@ -84,7 +84,7 @@ def build_worker(
     task_queue: str | None = None,
     tools: Iterable[Tool] = (),
     policy: WorkerPolicy | None = None,
-    context: Iterable[ContextInjector] = (),
+    context: Iterable[ContextInjector] | None = None,
     hooks: Iterable[Hook] = (),
     host_timeout: timedelta | None = None,
     deployment: WorkerDeploymentVersion | None = None,

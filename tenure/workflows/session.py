@@ -399,6 +399,8 @@ class AgentSession:
             self._index_session()
             for notice in self._setup.notices:
                 self._publish(ErrorReported, source="session", message=notice)
+            # The project's instructions go into the first user message, before the task.
+            self._hook_context += [i.reminder() for i in self._setup.instructions]
             self._publish(
                 SessionStarted,
                 model=config.model,
@@ -652,6 +654,7 @@ class AgentSession:
                 progress.calls = [ToolCallProgress(use=use) for use in tool_uses]
             results = await self._run_batch(progress.calls)
             progress.calls = []
+            await self._hook("PostToolBatch")
             self._add_user_content(results, "tool_result")
             # Messages that arrived during the batch steer the next model call.
             self._add_user_content(await self._submit_prompts(), "user")
@@ -697,6 +700,7 @@ class AgentSession:
                     session_id=workflow.info().workflow_id,
                     workspace=self._workspace,
                     turn=self._turn,
+                    permission_mode=self._config.permission_mode,
                     **fields,
                 ),
                 result_type=HookResult,
@@ -871,6 +875,7 @@ class AgentSession:
                 workspace=self._workspace,
                 model=model,
                 system_prompt=self._config.system_prompt,
+                append_system_prompt=self._config.append_system_prompt,
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
@@ -1011,7 +1016,15 @@ class AgentSession:
         if decision.verdict == "ask":
             if self._check_input and (problem := await self._input_problem(use)):
                 return self._end(call, problem)
+            asked = await self._hook(
+                "PermissionRequest", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
+            )
+            if asked and asked.decision == "deny":
+                return self._end(call, f"Denied by a hook: {asked.reason or 'no reason given'}")
+            if asked and asked.decision == "allow":
+                return
             call.waiting = self._ask_permission(use, decision.reason)
+            await self._hook("Notification", message=f"{use.name} needs your permission: {use.summary()}")
 
     def _decision(self, use: ToolUseBlock, kind: ToolKind) -> Decision:
         """What the rules and the mode say of a call."""
@@ -1250,6 +1263,7 @@ class AgentSession:
             self._set_state(
                 SessionState(kind="waiting_for_user_input", request_id=pending.request_id)
             )
+            await self._hook("Notification", message=f"The agent asks: {questions[0].question}")
         request_id = pending.request_id
         call.waiting = pending
         await self._wait_for_person(lambda: request_id in self._answers)
@@ -1402,7 +1416,7 @@ class AgentSession:
 
     def _tool_timeout(self, use: ToolUseBlock) -> timedelta:
         if use.name == "Bash":
-            timeout_ms = use.input.get("timeout_ms")
+            timeout_ms = use.input.get("timeout") or use.input.get("timeout_ms")  # Claude Code's, tenure's older
             ms = timeout_ms if isinstance(timeout_ms, int) and 0 < timeout_ms <= 600_000 else 120_000
             return timedelta(milliseconds=ms) + timedelta(seconds=30)
         return timedelta(minutes=10)

@@ -1,0 +1,89 @@
+"""What a model is sent: tenure's default system prompt (or the session's own, and what
+it appends), the environment as a reminder outside the cached prefix, and the project's
+CLAUDE.md and AGENTS.md in the first message; the prefix stays the same bytes from call
+to call."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import StartSession, state_is, wait_for
+from fake_anthropic import FakeAnthropic
+
+from tenure.agent_files import MAX_INSTRUCTION_BYTES
+from tenure.providers.system_prompt import DEFAULT_SYSTEM_PROMPT
+
+
+def texts(content: list[dict[str, object]]) -> list[str]:
+    return [str(b["text"]) for b in content if b.get("type") == "text"]
+
+
+async def test_the_default_prompt_the_environment_and_the_projects_instructions(
+    start_session: StartSession, fake: FakeAnthropic, workspace: Path
+) -> None:
+    (workspace / "CLAUDE.md").write_text("Use tabs. Run `make check` before you finish.\n")
+    (workspace / "AGENTS.md").write_text("Agents: never touch vendor/.\n")
+    (workspace / "a.txt").write_text("a\n")
+    read = {"type": "tool_use", "name": "Read", "input": {"file_path": "a.txt"}}
+    fake.add(FakeAnthropic.stream([read]), FakeAnthropic.stream(["Done."]))
+    handle = await start_session("claude-sonnet-4-5", prompt="tidy up", tools=["Read"])
+    await wait_for(handle, state_is("idle"), 30)
+    first, second = (r.body for r in fake.requests)
+    assert first["system"] == [{"type": "text", "text": DEFAULT_SYSTEM_PROMPT,
+                                "cache_control": {"type": "ephemeral"}}]
+    opening = texts(first["messages"][0]["content"])
+    claude_md, agents_md, task = opening[:3]
+    assert claude_md.startswith("<system-reminder>\nThe project's instructions, from "
+                                f"{workspace.resolve() / 'CLAUDE.md'}.")
+    assert "Use tabs. Run `make check` before you finish." in claude_md
+    assert "never touch vendor/" in agents_md and str(workspace.resolve() / "AGENTS.md") in agents_md
+    assert task == "tidy up"
+    # The environment comes last, after the cache breakpoint, and is not kept.
+    environment = opening[-1]
+    assert environment.startswith("<system-reminder>\nEnvironment: working directory "
+                                  f"{workspace.resolve()}; platform ")
+    assert "today is" in environment
+    assert not any("Environment:" in t for m in second["messages"][:-1]
+                   for t in texts(m["content"]))
+    # The prefix is the same bytes at the second call: system, tools, first message.
+    assert json.dumps(second["system"]) == json.dumps(first["system"])
+    assert json.dumps(second["tools"]) == json.dumps(first["tools"])
+    assert texts(second["messages"][0]["content"])[:3] == [claude_md, agents_md, task]
+    # People see the instructions too: they are part of the conversation.
+    transcript = (await handle.transcript()).messages
+    assert "Use tabs." in transcript[0].text
+    await handle.end()
+
+
+async def test_a_sessions_own_prompt_replaces_the_default_and_appending_adds_to_either(
+    start_session: StartSession, fake: FakeAnthropic, workspace: Path
+) -> None:
+    fake.add(FakeAnthropic.stream(["one"]), FakeAnthropic.stream(["two"]),
+             FakeAnthropic.stream(["three"]))
+    own = await start_session("claude-test", prompt="hi", mode="autonomous",
+                              system_prompt="You are terse.")
+    await own.result()
+    appended = await start_session("claude-test", prompt="hi", mode="autonomous",
+                                   append_system_prompt="Answer in French.")
+    await appended.result()
+    both = await start_session("claude-test", prompt="hi", mode="autonomous",
+                               system_prompt="You are terse.", append_system_prompt="In French.")
+    await both.result()
+    systems = [r.body["system"][0]["text"] for r in fake.requests]
+    assert systems == ["You are terse.", f"{DEFAULT_SYSTEM_PROMPT}\n\nAnswer in French.",
+                       "You are terse.\n\nIn French."]
+    # No instruction files: the first message is the task (and the environment).
+    assert texts(fake.requests[0].body["messages"][0]["content"])[0] == "hi"
+
+
+async def test_a_huge_instruction_file_is_cut_with_a_note(
+    start_session: StartSession, fake: FakeAnthropic, workspace: Path
+) -> None:
+    (workspace / "CLAUDE.md").write_text("x" * (MAX_INSTRUCTION_BYTES * 2))
+    fake.add(FakeAnthropic.stream(["ok"]))
+    handle = await start_session("claude-test", prompt="hi", mode="autonomous")
+    await handle.result()
+    instructions = texts(fake.requests[0].body["messages"][0]["content"])[0]
+    assert f"[cut at {MAX_INSTRUCTION_BYTES // 1024} KB: Read " in instructions
+    assert len(instructions) < MAX_INSTRUCTION_BYTES + 1000
