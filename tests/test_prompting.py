@@ -30,6 +30,7 @@ async def test_the_default_prompt_the_environment_and_the_projects_instructions(
     handle = await start_session("claude-sonnet-4-5", prompt="tidy up", tools=["Read"])
     await wait_for(handle, state_is("idle"), 30)
     first, second = (r.body for r in fake.requests)
+    assert "thinking" not in first  # the model's default unless the session asks
     assert first["system"] == [{"type": "text", "text": DEFAULT_SYSTEM_PROMPT,
                                 "cache_control": {"type": "ephemeral"}}]
     opening = texts(first["messages"][0]["content"])
@@ -87,3 +88,43 @@ async def test_a_huge_instruction_file_is_cut_with_a_note(
     instructions = texts(fake.requests[0].body["messages"][0]["content"])[0]
     assert f"[cut at {MAX_INSTRUCTION_BYTES // 1024} KB: Read " in instructions
     assert len(instructions) < MAX_INSTRUCTION_BYTES + 1000
+
+
+async def test_thinking_is_asked_for_and_its_blocks_go_back_with_their_signatures(
+    start_session: StartSession, fake: FakeAnthropic, workspace: Path
+) -> None:
+    (workspace / "a.txt").write_text("a\n")
+    thought = {"type": "thinking", "thinking": "Read the file first.", "signature": "sig-1"}
+    read = {"type": "tool_use", "name": "Read", "input": {"file_path": "a.txt"}}
+    fake.add(FakeAnthropic.stream([thought, read]), FakeAnthropic.stream(["It says a."]))
+    handle = await start_session(
+        "claude-sonnet-4-5", prompt="what is in a.txt?", mode="autonomous", tools=["Read"],
+        thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=4096)
+    assert (await handle.result()).text == "It says a."
+    first, second = (r.body for r in fake.requests)
+    assert first["thinking"] == second["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assistant = second["messages"][1]
+    assert assistant["role"] == "assistant"
+    assert assistant["content"][0] == {"type": "thinking", "thinking": "Read the file first.",
+                                       "signature": "sig-1"}
+    adaptive = await start_session("claude-sonnet-4-5", prompt="hi", mode="autonomous",
+                                   thinking={"type": "adaptive"})
+    fake.add(FakeAnthropic.stream(["hello"]))
+    await adaptive.result()
+    assert fake.requests[-1].body["thinking"] == {"type": "adaptive"}
+
+
+def test_a_thinking_budget_must_fit_in_max_tokens() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from tenure import SessionConfig
+
+    with pytest.raises(ValidationError, match="must be below max_tokens"):
+        SessionConfig(model="claude-test", thinking={"type": "enabled", "budget_tokens": 9000})
+    with pytest.raises(ValidationError, match="budget_tokens goes with type `enabled`"):
+        SessionConfig(model="claude-test", thinking={"type": "enabled"})
+    with pytest.raises(ValidationError, match="budget_tokens goes with type `enabled`"):
+        SessionConfig(model="claude-test", thinking={"type": "adaptive", "budget_tokens": 2048})
+    with pytest.raises(ValidationError):
+        SessionConfig(model="claude-test", thinking={"type": "sometimes"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tenure.models.agents import AgentDefinition
 from tenure.models.budget import Budget
@@ -40,6 +40,21 @@ class CompactionConfig(BaseModel):
     """Tokens; None = the model's own window (tenure.models.catalog)."""
 
 
+class ThinkingConfig(BaseModel):
+    """Extended thinking, in Anthropic's shapes: `{"type": "adaptive"}` (the model
+    decides), `{"type": "enabled", "budget_tokens": N}`, `{"type": "disabled"}`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: Literal["adaptive", "enabled", "disabled"]
+    budget_tokens: int | None = Field(default=None, ge=1024)
+
+    @model_validator(mode="after")
+    def _budget_with_enabled(self) -> ThinkingConfig:
+        if (self.type == "enabled") != (self.budget_tokens is not None):
+            raise ValueError("budget_tokens goes with type `enabled`, and only with it")
+        return self
+
+
 class SessionConfig(BaseModel):
     """Everything a session needs; every field but `model` has a default."""
 
@@ -68,6 +83,8 @@ class SessionConfig(BaseModel):
     max_tokens: int = Field(default=8192, ge=1)
     """Most output tokens per model call."""
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
+    thinking: ThinkingConfig | None = None
+    """Extended thinking (Anthropic models; others ignore it). None: the model's default."""
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
     budget: Budget = Field(default_factory=Budget)
@@ -87,6 +104,15 @@ class SessionConfig(BaseModel):
     @classmethod
     def _known_provider(cls, model: str) -> str:
         return checked_model(model)
+
+    @model_validator(mode="after")
+    def _room_for_thinking(self) -> SessionConfig:
+        budget = self.thinking.budget_tokens if self.thinking else None
+        if budget is not None and budget >= self.max_tokens:
+            raise ValueError(
+                f"thinking.budget_tokens ({budget}) must be below max_tokens ({self.max_tokens})"
+            )
+        return self
 
     def display_title(self) -> str | None:
         """The title, or the first line of the first prompt (cut short), or None."""

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tenure.models.agents import AgentDefinition
-from tenure.models.config import PermissionRules
+from tenure.models.config import PermissionRules, ThinkingConfig
 from tenure.models.hooks import HookSpec
 from tenure.models.messages import Message, Usage
 from tenure.models.policy import WorkerPolicy
@@ -80,6 +80,7 @@ class ModelRequest(BaseModel):
     tools: list[str]
     """Names of the worker's tools to offer; the worker supplies their schemas."""
     max_tokens: int
+    thinking: ThinkingConfig | None = None
     turn: int
     session_id: str
     context: list[str] = Field(default_factory=list)
@@ -108,6 +109,7 @@ class ModelCallInput(BaseModel):
     max_tokens: int
     turn: int
     append_system_prompt: str | None = None
+    thinking: ThinkingConfig | None = None
     compactions: int = 0
     """Compactions so far: the transcript the activity reads changed at each."""
     earlier_replies: int = 0

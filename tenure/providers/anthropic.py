@@ -34,6 +34,7 @@ from anthropic.types import (
     SignatureDelta,
     TextBlockParam,
     TextDelta,
+    ThinkingConfigParam,
     ThinkingDelta,
     ToolParam,
 )
@@ -136,6 +137,8 @@ class AnthropicProvider:
                 system=_system(request.system_prompt) or anthropic.omit,
                 messages=_messages(request.messages, request.context),
                 tools=cast(list[ToolParam], tools) if tools else anthropic.omit,
+                thinking=cast(ThinkingConfigParam, request.thinking.model_dump(exclude_none=True))
+                if request.thinking else anthropic.omit,
                 stream=True,
             )
             async with stream:

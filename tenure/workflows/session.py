@@ -876,6 +876,7 @@ class AgentSession:
                 model=model,
                 system_prompt=self._config.system_prompt,
                 append_system_prompt=self._config.append_system_prompt,
+                thinking=self._config.thinking,
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
