@@ -29,6 +29,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from tenure.activities.titles import TITLE_PROMPT
+
+TITLE = "Fake title"
+"""What the fake answers a session's title request with."""
+
 from tenure.providers.anthropic import DEPRECATED_MODELS
 
 DEPRECATED_MODEL, DEPRECATED_END = next(iter(DEPRECATED_MODELS.items()))
@@ -89,6 +94,7 @@ class SentEvent:
 class FakeAnthropic:
     def __init__(self) -> None:
         self.requests: list[FakeRequest] = []
+        self.title_requests: list[FakeRequest] = []
         self.unscripted = 0
         """Requests that found no reply queued (and got a 500)."""
         self.sent: list[SentEvent] = []
@@ -141,8 +147,12 @@ class FakeAnthropic:
 
     def _take(self, request: FakeRequest) -> FakeReply | None:
         """Record a request and hand out the next reply (None for other routes or when the
-        queue is empty)."""
+        queue is empty). A session's title request is answered on the side, with
+        TITLE, and kept in `title_requests`: tests script the session's own calls."""
         with self._lock:
+            if TITLE_PROMPT in json.dumps(request.body.get("system", "")):
+                self.title_requests.append(request)
+                return FakeAnthropic.stream([TITLE])
             self.requests.append(request)
             if request.path.split("?")[0] != "/v1/messages":
                 return None

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from fake_anthropic import TITLE
+
+from tenure.activities.titles import TITLE_PROMPT
+
 _ids = itertools.count(1)
 
 
@@ -51,6 +55,7 @@ class OpenAIRequest:
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[OpenAIRequest] = []
+        self.title_requests: list[OpenAIRequest] = []
         self._replies: deque[OpenAIReply] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -79,7 +84,12 @@ class FakeOpenAI:
             self._replies.extend(replies)
 
     def _take(self, request: OpenAIRequest) -> OpenAIReply | None:
+        """The next reply; a session's title request is answered on the side (with
+        fake_anthropic.TITLE) and kept in `title_requests`."""
         with self._lock:
+            if TITLE_PROMPT in json.dumps(request.body.get("messages", [])[:1]):
+                self.title_requests.append(request)
+                return FakeOpenAI.stream(TITLE)
             self.requests.append(request)
             return self._replies.popleft() if self._replies else None
 

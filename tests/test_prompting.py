@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import StartSession, state_is, wait_for
-from fake_anthropic import FakeAnthropic
+from conftest import ScriptWriter, StartSession, state_is, text, wait_for
+from fake_anthropic import TITLE, FakeAnthropic
+
+from tenure import AgentClient
+from tenure.activities.titles import TITLE_PROMPT
+from tenure.models.search import TENURE_TITLE
 
 from tenure.agent_files import MAX_INSTRUCTION_BYTES
 from tenure.providers.system_prompt import DEFAULT_SYSTEM_PROMPT
@@ -128,3 +132,32 @@ def test_a_thinking_budget_must_fit_in_max_tokens() -> None:
         SessionConfig(model="claude-test", thinking={"type": "adaptive", "budget_tokens": 2048})
     with pytest.raises(ValidationError):
         SessionConfig(model="claude-test", thinking={"type": "sometimes"})
+
+
+async def test_a_session_without_a_title_gets_one_from_its_first_turn(
+    start_session: StartSession, fake: FakeAnthropic, agent_client: AgentClient,
+    script: ScriptWriter,
+) -> None:
+    fake.add(FakeAnthropic.stream(["Sure, I will look into the flaky test."]))
+    handle = await start_session("claude-sonnet-4-5",
+                                 prompt="please find out why test_login fails on CI")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.title == TITLE, 30)
+    [asked] = fake.title_requests
+    assert asked.body["model"] == "claude-haiku-4-5"
+    assert TITLE_PROMPT in asked.body["system"][0]["text"]
+    sent = asked.body["messages"][0]["content"][0]["text"]
+    assert "why test_login fails on CI" in sent and "flaky test" in sent
+    described = await handle.workflow.describe()
+    assert described.typed_search_attributes.get(TENURE_TITLE) == TITLE
+    status = await handle.status()
+    assert status.usage.input_tokens == 10  # the session's own call; not the title's
+    await handle.end()
+    # A session given a title keeps it; the scripted provider names one after its task.
+    given = await start_session(script([[text("ok")]]), prompt="x", title="Mine", mode="autonomous")
+    await given.result()
+    scripted = await start_session(script([[text("ok")]]), prompt="Tidy the docs folder, please.",
+                                   mode="autonomous")
+    await scripted.result()
+    assert (await given.status()).title == "Mine"
+    assert (await scripted.status()).title == "Tidy the docs folder, please"
+    assert len(fake.title_requests) == 1

@@ -14,7 +14,7 @@ from conftest import ScriptWriter, text
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig
-from tenure.client.schedules import format_duration, parse_duration
+from tenure.client.schedules import ScheduleInfo, format_duration, parse_duration
 from tenure.devserver import DevServer
 
 NEVER_ON_ITS_OWN = timedelta(days=3650)
@@ -32,6 +32,16 @@ def test_durations_read_as_people_write_them() -> None:
             parse_duration(bad)
 
 
+async def listed_with(agents: AgentClient, schedule_id: str) -> dict[str, ScheduleInfo]:
+    """The schedules by id, once the list (which lags a creation by a moment) has this one."""
+    for _ in range(100):
+        listed = {s.id: s for s in await agents.schedules()}
+        if schedule_id in listed:
+            return listed
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{schedule_id} never showed in the list")
+
+
 async def sessions_of(agents: AgentClient, schedule_id: str) -> list[str]:
     return [s.id for s in await agents.list() if s.schedule == schedule_id]
 
@@ -45,7 +55,7 @@ async def test_a_schedule_starts_sessions_that_say_where_they_came_from(
     handle = await agent_client.schedule(schedule_id, config, prompt="write the report",
                                          every=NEVER_ON_ITS_OWN)
     try:
-        listed = {s.id: s for s in await agent_client.schedules()}
+        listed = await listed_with(agent_client, schedule_id)
         assert listed[schedule_id].when == "every 3650d"
         assert listed[schedule_id].title == f"{schedule_id}: write the report"
         assert not listed[schedule_id].paused
@@ -63,7 +73,7 @@ async def test_a_schedule_starts_sessions_that_say_where_they_came_from(
         status = await session.status()
         assert status.title == f"{schedule_id}: write the report"
         await handle.pause()
-        assert {s.id: s for s in await agent_client.schedules()}[schedule_id].paused
+        assert (await listed_with(agent_client, schedule_id))[schedule_id].paused
     finally:
         await handle.delete()
     assert schedule_id not in {s.id for s in await agent_client.schedules()}
@@ -82,6 +92,7 @@ async def test_tenure_schedule_creates_lists_triggers_pauses_and_deletes(
     again = await tenure(env, "schedule", "create", schedule_id, "twice", "--every", "1h",
                          "--model", model, "--workspace", str(workspace))
     assert again.code == 1 and "exists already" in again.stderr
+    await listed_with(agent_client, schedule_id)  # the list lags a creation by a moment
     listed = await tenure(env, "schedule", "list")
     assert schedule_id in listed.stdout and "cron 0 9 1 1 *" in listed.stdout
     assert "active" in listed.stdout

@@ -5,6 +5,7 @@ from tenure.activities.close_session import close_session
 from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
 from tenure.activities.run_hooks import HooksActivity
+from tenure.activities.titles import generate_title
 from tenure.activities.tool_call import ToolCallActivity
 from tenure.activities.tool_input import ToolInputActivity
 
@@ -16,4 +17,5 @@ __all__ = [
     "ToolInputActivity",
     "archive_messages",
     "close_session",
+    "generate_title",
 ]

@@ -131,3 +131,5 @@ class SessionCarry(BaseModel):
     subagent_cost_usd: float = 0.0
     out_of_budget: bool = False
     """A turn stopped at the budget (set_budget with room resumes it)."""
+    titled: bool = False
+    """The session had its chance at a generated title."""

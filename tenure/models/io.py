@@ -157,3 +157,16 @@ class ToolRequest(BaseModel):
 class ToolResult(BaseModel):
     content: str
     is_error: bool = False
+
+
+class TitleRequest(BaseModel):
+    session_id: str
+    model: str
+    """The session's model: the title comes from a small one of the same provider."""
+    prompt: str
+    reply: str
+
+
+class TitleResult(BaseModel):
+    title: str
+    """Empty when the model gave none."""

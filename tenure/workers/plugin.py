@@ -18,6 +18,7 @@ from tenure.activities import (
     ToolInputActivity,
     archive_messages,
     close_session,
+    generate_title,
 )
 from tenure.context import ContextInjector, environment
 from tenure.hooks import Hook, passing_through
@@ -83,6 +84,7 @@ class AgentPlugin(SimplePlugin):
                     self.registry, [environment] if context is None else list(context)
                 ).model_call,
                 archive_messages,
+                generate_title,
                 *self.host_activities,
             ],
         )

@@ -72,6 +72,8 @@ from tenure.models import (
     UserMessage,
 )
 from tenure.models.budget import Budget
+from tenure.models.io import TitleRequest, TitleResult
+from tenure.models.titles import scripted_title
 from tenure.models.agents import AGENT_TOOL, AGENT_TOOL_ALIASES, SUBAGENT_ID_MARK, AgentInput
 from tenure.models.carry import MessageEventRef, SessionCarry, ToolCallProgress, TurnProgress
 from tenure.models.compaction import (
@@ -163,6 +165,9 @@ PARALLEL_TOOLS = "parallel-tool-calls"
 """The calls of one model reply are all decided first, and those that change nothing on
 the host run side by side (they were decided and run one by one). Asked only for a batch
 of two or more calls: for one call both ways issue the same commands."""
+TITLES = "generated-titles"
+"""A session without a title gets one from a small model after its first turn (a
+scripted session's is made up in the workflow, with no command of its own)."""
 LEAN_START = "lean-start"
 """A session started under this code has all of COARSE_INDEX, CHECK_INPUT and
 FAIL_ON_ERROR, under one marker in place of three: the SDK follows each marker with an
@@ -346,6 +351,10 @@ class AgentSession:
         self._cost = carry.cost_usd if carry else 0.0
         self._subagent_cost = carry.subagent_cost_usd if carry else 0.0
         self._out_of_budget = carry.out_of_budget if carry else False
+        self._titled = carry.titled if carry else False
+        """The session had its chance at a generated title (after its first turn)."""
+        self._title_unindexed = False
+        """The title changed since TenureTitle was last written."""
         """A turn stopped at the budget: `set_budget` with room resumes it."""
         self._subagents: dict[str, workflow.ChildWorkflowHandle[Any, SessionOutcome]] = {}
         """The subagents running now, by session id."""
@@ -443,6 +452,7 @@ class AgentSession:
                     return self._fail(str(e), source="model")
                 self._record_error(str(e), source="model")
                 continue
+            await self._name_session()
             await self._hook("TurnComplete")
             if self._ending:
                 stop_reason = "ended"
@@ -452,6 +462,46 @@ class AgentSession:
         await self._close()
         self._set_state(SessionState(kind="done"))
         return self._outcome(stop_reason)
+
+    # ---- titles ---------------------------------------------------------------------------
+
+    async def _name_session(self) -> None:
+        """After the first turn of a session that was given no title: a short one, from
+        a small model (status.title, TenureTitle, the web UI's details). A session from
+        before generated titles, or one at its budget, keeps the first prompt's line."""
+        if self._titled or self._config.title or self._budget_spent():
+            return
+        self._titled = True
+        prompt = next((m.text for m in self._messages if m.role == "user" and m.text), "")
+        reply = next((m.text for m in self._messages if m.role == "assistant" and m.text), "")
+        if not prompt:
+            return
+        if self._config.model.startswith("scripted:"):  # no model to ask, nor commands
+            self._retitle(scripted_title(prompt))
+            return
+        if not workflow.patched(TITLES):
+            return
+        try:
+            named: TitleResult = await workflow.execute_activity(
+                "generate_title",
+                TitleRequest(session_id=workflow.info().workflow_id, model=self._config.model,
+                             prompt=prompt, reply=reply),
+                result_type=TitleResult,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=READ_TOOL_RETRY,
+                summary="title",
+            )
+        except ActivityError as e:
+            workflow.logger.warning("No title for the session: %s", _failure_message(e))
+            return
+        if named.title:
+            self._retitle(named.title)
+
+    def _retitle(self, title: str) -> None:
+        """The session's title from now on; TenureTitle follows with the next change of
+        state (in the upsert that writes it, not one of its own)."""
+        self._title = title
+        self._title_unindexed = True
 
     # ---- continuing as new ----------------------------------------------------------------
 
@@ -519,6 +569,7 @@ class AgentSession:
             cost_usd=self._cost,
             subagent_cost_usd=self._subagent_cost,
             out_of_budget=self._out_of_budget,
+            titled=self._titled,
         )
         config = self._config.model_copy(update={"prompt": None})
         workflow.logger.info("Continuing as new after %d turns", self._turn)
@@ -1534,6 +1585,9 @@ class AgentSession:
         if TENURE_TURNS.name in known and self._turn != self._indexed_turns:
             self._indexed_turns = self._turn
             updates.append(TENURE_TURNS.value_set(self._turn))
+        if TENURE_TITLE.name in known and self._title_unindexed and self._title:
+            self._title_unindexed = False
+            updates.append(TENURE_TITLE.value_set(self._title))
         cost = self._cost + self._subagent_cost
         if TENURE_COST_USD.name in known and cost != self._indexed_cost:
             self._indexed_cost = cost
