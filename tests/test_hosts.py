@@ -117,3 +117,31 @@ async def test_a_background_job_dies_with_its_worker(
     await kill(processes[-1])
     assert await dies(pid, within=5), "the job outlived its worker"
     await handle.workflow.terminate()
+
+
+async def test_calls_side_by_side_that_find_the_host_gone_move_the_session_once(
+    temporal_client: Client, dev_server: DevServer, worker_processes: Workers,
+    script: ScriptWriter, workspace: Path, tmp_path: Path,
+) -> None:
+    queue, processes = worker_processes
+    for _ in range(2):
+        processes.append(await start_worker(dev_server, queue, tmp_path / "workers.log"))
+    (workspace / "a.txt").write_text("a\n")
+    reads = [tool_use("Read", {"file_path": "a.txt"}) for _ in range(3)]
+    model = script([[tool_use("Glob", {"pattern": "*"})], [text("One.")], reads, [text("Read.")]])
+    handle = await AgentClient(temporal_client, task_queue=queue).start(SessionConfig(
+        model=model, prompt="look", workspace=str(workspace), tools=["Read", "Glob"]))
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2, timeout=60)
+    (host,) = await tool_queues(handle)
+    await kill(next(p for p in processes if p.pid == int(host.split(":")[-2])))
+    await handle.send("read it three times")
+    await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 4, timeout=60)
+    results = await tool_results(handle)
+    assert [r.is_error for r in results] == [False] * 4, [r.content for r in results]
+    queues = await tool_queues(handle)
+    assert queues[:4] == [host] * 4  # the three reads waited on the dead host together
+    moved_to = set(queues[4:])
+    assert len(queues) == 7 and len(moved_to) == 1 and host not in moved_to
+    await handle.end()
+    events = [item.event async for item in handle.events(deltas=False)]
+    assert len([e for e in events if isinstance(e, ErrorReported)]) == 1  # moved once
