@@ -82,7 +82,7 @@ MINIMAL_INPUTS = {
 
 def test_builtin_tools_are_the_default_tools() -> None:
     tools = builtin_tools()
-    assert [t.name for t in tools][: len(DEFAULT_TOOLS)] == DEFAULT_TOOLS
+    assert [t.name for t in tools] == DEFAULT_TOOLS
     assert all(isinstance(t, Tool) for t in tools)
     assert {t.name: t.kind for t in tools} == {
         "Read": "read",

@@ -230,8 +230,6 @@ def _start_server_for(command: str, address: str) -> DevServer:
 
 # ---- tenure run / tenure chat ------------------------------------------------------------
 
-RUN_TOOLS = [*DEFAULT_TOOLS, "BashOutput", "KillShell", "TodoWrite", "AskUserQuestion",
-             "PresentFile", "Agent"]
 
 ModelOption = Annotated[str | None, typer.Option(
     envvar="TENURE_MODEL", show_default=settings.DEFAULT_MODEL,
@@ -253,7 +251,7 @@ MaxTurnsOption = Annotated[int, typer.Option(
     min=1, help="Most model calls that one message may lead to."
 )]
 ToolsOption = Annotated[str, typer.Option(
-    help="Comma-separated tools the agent may use (WebFetch is off unless listed)."
+    help="Comma-separated tools the agent may use (default: every built-in tool)."
 )]
 AllowOption = Annotated[list[str] | None, typer.Option(
     help="A rule that needs no approval, e.g. 'Bash(npm test:*)'. Repeatable."
@@ -420,7 +418,7 @@ def run(
     yes: YesOption = False,
     mode: ModeOption = "default",
     max_turns: MaxTurnsOption = 50,
-    tools: ToolsOption = ",".join(RUN_TOOLS),
+    tools: ToolsOption = ",".join(DEFAULT_TOOLS),
     allow: AllowOption = None,
     deny: DenyOption = None,
     title: TitleOption = None,
@@ -463,7 +461,7 @@ def chat(
     yes: YesOption = False,
     mode: ModeOption = "default",
     max_turns: MaxTurnsOption = 50,
-    tools: ToolsOption = ",".join(RUN_TOOLS),
+    tools: ToolsOption = ",".join(DEFAULT_TOOLS),
     allow: AllowOption = None,
     deny: DenyOption = None,
     title: TitleOption = None,

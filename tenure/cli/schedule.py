@@ -14,7 +14,6 @@ from temporalio.client import ScheduleAlreadyRunningError, ScheduleHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from tenure.cli import (
-    RUN_TOOLS,
     AllowOption,
     DenyOption,
     MaxTurnsOption,
@@ -30,6 +29,7 @@ from tenure.cli import (
     out,
 )
 from tenure.client import AgentClient
+from tenure.models import DEFAULT_TOOLS
 from tenure.client.schedules import parse_duration
 
 T = TypeVar("T")
@@ -53,7 +53,7 @@ def create(
     workspace: WorkspaceOption = Path("."),
     mode: ModeOption = "default",
     max_turns: MaxTurnsOption = 50,
-    tools: ToolsOption = ",".join(RUN_TOOLS),
+    tools: ToolsOption = ",".join(DEFAULT_TOOLS),
     allow: AllowOption = None,
     deny: DenyOption = None,
 ) -> None:

@@ -13,7 +13,12 @@ from tenure.models.model_names import checked_model
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 SessionMode = Literal["interactive", "autonomous"]
 
-DEFAULT_TOOLS = ["Read", "Write", "Edit", "Bash", "Glob", "Grep"]
+DEFAULT_TOOLS = [
+    "Read", "Write", "Edit", "Bash", "Glob", "Grep", "BashOutput", "KillShell", "WebFetch",
+    "TodoWrite", "AskUserQuestion", "PresentFile", "Agent",
+]
+"""Every built-in tool, as Claude Code offers its whole belt (WebFetch and the state-
+changing tools ask in default mode)."""
 TITLE_CHARS = 80
 """A title taken from the first prompt is its first line, cut to this many characters."""
 
