@@ -8,6 +8,8 @@ from pathlib import Path
 from conftest import StartSession, state_is, wait_for
 from fake_anthropic import FakeAnthropic
 
+from tenure.models import DEFAULT_TOOLS
+
 
 async def test_tool_use_streamed_with_input_json_deltas(
     fake: FakeAnthropic, start_session: StartSession, workspace: Path
@@ -31,7 +33,7 @@ async def test_tool_use_streamed_with_input_json_deltas(
     assert outcome.usage.input_tokens == 110
     first, second = (r.body for r in fake.requests)
     assert first["model"] == "claude-test" and first["stream"] is True
-    assert [t["name"] for t in first["tools"]] == ["Read", "Write", "Edit", "Bash", "Glob", "Grep"]
+    assert [t["name"] for t in first["tools"]] == DEFAULT_TOOLS  # every built-in tool
     assert first["system"][0]["text"] == "Be brief."
     tool_result = second["messages"][2]["content"][0]
     assert tool_result["type"] == "tool_result" and "hello from disk" in tool_result["content"]
