@@ -86,13 +86,14 @@ class ModelCallActivity:
                 exclude={
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
                     "compactions", "summary_request", "revision", "tail", "tail_from",
-                    "tail_base",
+                    "tail_base", "mcp_tools",
                 }
             ),
             session_id=call.session_id,
             summary_request=call.summary_request is not None,
         )
-        return await provider.complete(request, self.registry.definitions(request.tools), output)
+        tools = [*self.registry.definitions(request.tools), *(t.definition() for t in call.mcp_tools)]
+        return await provider.complete(request, tools, output)
 
     def _retrying(
         self,

@@ -18,6 +18,7 @@ from tenure.models import (
     ToolInfo,
     WorkerPolicy,
 )
+from tenure.mcp import McpHub
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
@@ -31,7 +32,9 @@ class PrepareSessionActivity:
         hooks: list[HookSpec],
         host_queue: str | None,
         host_timeout: timedelta,
+        mcp: McpHub,
     ) -> None:
+        self.mcp = mcp
         self.registry = registry
         self.policy = policy
         self.hooks = hooks
@@ -70,6 +73,9 @@ class PrepareSessionActivity:
         tools = [
             ToolInfo(name=t.name, kind=t.kind) for n in request.tools if (t := self.registry.get(n))
         ]
+        mcp_tools, mcp_servers = await self.mcp.prepare(
+            request.session_id, request.mcp_servers, directories[0]
+        )
         return SessionSetup(
             workspace=directories[0],
             additional_directories=directories[1:],
@@ -79,6 +85,8 @@ class PrepareSessionActivity:
             host_queue=self.host_queue,
             host_timeout=self.host_timeout,
             search_attributes=await _registered_search_attributes(),
+            mcp_tools=mcp_tools,
+            mcp_servers=mcp_servers,
         )
 
 

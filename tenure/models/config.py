@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tenure.models.mcp import McpServerSpec
+
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 SessionMode = Literal["interactive", "autonomous"]
 
@@ -61,6 +63,13 @@ class SessionConfig(BaseModel):
     max_tokens: int = Field(default=8192, ge=1)
     """Most output tokens per model call."""
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
+    """The session's own MCP servers (the inner object of `.mcp.json`'s `mcpServers`),
+    besides those its worker offers; stdio ones only where the worker policy sets
+    `allow_session_mcp_commands`. Their tools are `mcp__NAME__TOOL`."""
+    tool_queue: str | None = None
+    """The task queue of the worker that hosts the session's tools (`tenure worker
+    --tools-only --task-queue NAME`); while it is offline the session waits for it."""
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
 
