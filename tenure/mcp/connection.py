@@ -25,6 +25,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from tenure.models import McpServerSpec
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 OPEN_TIMEOUT = 60.0
 """Seconds a server may take to start and answer the handshake (an `npx` download)."""
 CLOSE_TIMEOUT = 10.0
+PING_TIMEOUT = 5.0
 STDERR_TAIL = 1500
 """Characters of a stdio server's stderr quoted when it fails to start."""
 
@@ -45,9 +47,11 @@ class ConnectionLost(Exception):
     """The connection broke under a call. `sent`: the request may have reached the
     server (it was in flight), so a state-changing call's outcome is unknown."""
 
-    def __init__(self, message: str, *, sent: bool) -> None:
+    def __init__(self, message: str, *, sent: bool, opened: int) -> None:
         super().__init__(message)
         self.sent = sent
+        self.opened = opened
+        """The connection's `opened` when the call was made (see McpConnection.reopen)."""
 
 
 class McpConnection:
@@ -89,31 +93,41 @@ class McpConnection:
             await self._shut()
             await self._open()
 
+    async def reopen(self, lost: ConnectionLost) -> None:
+        """Open the connection again after `lost` (unless another call did already)."""
+        async with self._lock:
+            if self.alive and self.opened != lost.opened:
+                return
+            await self._shut()
+            await self._open()
+
     async def call(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
         """Call a tool; ConnectionLost when the connection is broken or breaks meanwhile,
         MCPError for an error the server answered with."""
         self.last_used = time.monotonic()
-        client = self._client
+        client, opened = self._client, self.opened
+
+        def lost(why: str, sent: bool) -> ConnectionLost:
+            return ConnectionLost(f"MCP server {self.name}: {why}", sent=sent, opened=opened)
+
         if client is None or not self.alive:
-            raise ConnectionLost(f"the connection to MCP server {self.name} is closed", sent=False)
+            raise lost("the connection is closed", False)
         self.calls += 1
         try:
             return await client.call_tool(tool, arguments)
         except MCPError as e:
             if e.code == types.CONNECTION_CLOSED and _transport_closed(client):
-                raise ConnectionLost(f"MCP server {self.name} closed the connection", sent=True) from e
-            if self.spec.transport != "stdio" and "session" in e.message.lower():
-                # The server no longer knows our session (it restarted): it did not run
-                # the call, so it is safe to send again on a new session.
-                raise ConnectionLost(f"MCP server {self.name} dropped the session", sent=False) from e
+                raise lost("the connection closed during the call", True) from e
+            if self.spec.transport != "stdio" and not await _answers_ping(client):
+                # The server refuses the connection's session (it restarted or dropped
+                # it): it did not take the call, so it is safe to send on a new session.
+                raise lost("the server dropped the connection's session", False) from e
             raise
         except (OSError, EOFError, ConnectionError, asyncio.IncompleteReadError) as e:
-            raise ConnectionLost(f"the connection to MCP server {self.name} broke: {e}", sent=True) from e
+            raise lost(f"the connection broke: {e}", True) from e
         except Exception as e:
             if _is_transport_error(e):
-                raise ConnectionLost(
-                    f"the connection to MCP server {self.name} broke: {_describe(e)}", sent=True
-                ) from e
+                raise lost(f"the connection broke: {_describe(e)}", True) from e
             raise
         finally:
             self.calls -= 1
@@ -157,7 +171,8 @@ class McpConnection:
                 self._client = client
                 if not ready.done():
                     ready.set_result(client)
-                await self._stop.wait()
+                async with _listening(client):
+                    await self._stop.wait()
         except BaseException as e:  # noqa: BLE001 - reported to whoever waits to open
             if not ready.done():
                 ready.set_exception(e if isinstance(e, Exception) else RuntimeError(str(e)))
@@ -235,6 +250,29 @@ async def _http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
             yield streams
 
 
+@contextlib.asynccontextmanager
+async def _listening(client: Client) -> AsyncIterator[None]:
+    """Subscribe to tool list changes where the protocol needs it (2026-07-28 servers
+    send them on a `subscriptions/listen` stream; earlier ones send them anyway). The
+    notifications reach the message handler either way."""
+    tools = client.server_capabilities.tools
+    if client.protocol_version not in MODERN_PROTOCOL_VERSIONS or not (tools and tools.list_changed):
+        yield
+        return
+    subscription = client.listen(tools_list_changed=True)
+    try:
+        await subscription.__aenter__()
+    except Exception as e:  # noqa: BLE001 - the connection works without it
+        log.info("No tool list subscription: %s", _describe(e))
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.__aexit__(None, None, None)
+
+
 async def _all_tools(client: Client) -> list[types.Tool]:
     tools: list[types.Tool] = []
     cursor: str | None = None
@@ -245,6 +283,14 @@ async def _all_tools(client: Client) -> list[types.Tool]:
         if not cursor:
             break
     return tools
+
+
+async def _answers_ping(client: Client) -> bool:
+    try:
+        await asyncio.wait_for(client.send_ping(), PING_TIMEOUT)
+    except Exception:  # noqa: BLE001 - any failure means no
+        return False
+    return True
 
 
 def _transport_closed(client: Client) -> bool:

@@ -155,7 +155,7 @@ class McpHub:
                     return ToolResult(content=f"{request.tool_name} failed: {lost}", is_error=True)
                 log.info("%s: %s; reconnecting", request.tool_name, lost)
                 try:
-                    await connection.ensure_open()
+                    await connection.reopen(lost)
                 except McpUnavailable as e:
                     return ToolResult(content=f"{request.tool_name} failed: {lost}. {e}", is_error=True)
             except MCPError as e:

@@ -58,7 +58,11 @@ def _resource(
 
 def _already_in(structured: Any, texts: list[str]) -> bool:
     """Whether a text block holds the structured content already (servers should send
-    both; then the model reads it once)."""
+    both; then the model reads it once). A lone value wrapped as `{"result": value}`
+    (what SDK servers make of a function's plain return value) counts too."""
+    if isinstance(structured, dict) and len(structured) == 1 and "result" in structured:
+        if structured["result"] in texts:
+            return True
     for text in texts:
         try:
             if json.loads(text) == structured:
