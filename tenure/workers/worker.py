@@ -154,11 +154,12 @@ async def run_worker(
     deployment: WorkerDeploymentVersion | None = None,
     mcp_servers: dict[str, McpServerSpec] | None = None,
     tools_only: bool = False,
+    policy: WorkerPolicy | None = None,
 ) -> None:
     client = await connect(address)
     worker = build_worker(
         client, task_queue=task_queue, deployment=deployment, mcp_servers=mcp_servers,
-        tools_only=tools_only,
+        tools_only=tools_only, policy=policy,
     )
     logging.getLogger("tenure").info(
         "tenure %sworker on %s, task queue %s, host queue %s, MCP servers: %s",
