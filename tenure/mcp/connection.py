@@ -13,6 +13,7 @@ import contextlib
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any
@@ -24,12 +25,15 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from tenure.models import McpServerSpec
 
 log = logging.getLogger(__name__)
+# Ping is how a handshake-era HTTP session is checked (see McpConnection.call); the SDK
+# warns that the 2026-07-28 protocol has none, which is why only older ones are pinged.
+warnings.filterwarnings("ignore", message="ping is removed", category=MCPDeprecationWarning)
 
 OPEN_TIMEOUT = 60.0
 """Seconds a server may take to start and answer the handshake (an `npx` download)."""
@@ -67,6 +71,8 @@ class McpConnection:
         self._stderr: IO[str] | None = None
         self._lock = asyncio.Lock()
         self.tools: list[types.Tool] = []
+        self.tools_read = 0
+        """How many times `tools` was read from the server (it may differ each time)."""
         self.list_changed = False
         """The server said its tool list changed since `tools` was read."""
         self.last_used = time.monotonic()
@@ -118,7 +124,7 @@ class McpConnection:
         except MCPError as e:
             if e.code == types.CONNECTION_CLOSED and _transport_closed(client):
                 raise lost("the connection closed during the call", True) from e
-            if self.spec.transport != "stdio" and not await _answers_ping(client):
+            if _has_session(client, self.spec) and not await _answers_ping(client):
                 # The server refuses the connection's session (it restarted or dropped
                 # it): it did not take the call, so it is safe to send on a new session.
                 raise lost("the server dropped the connection's session", False) from e
@@ -138,6 +144,7 @@ class McpConnection:
         client = self._client
         if client is not None and self.alive:
             self.tools = await _all_tools(client)
+            self.tools_read += 1
 
     async def close(self) -> None:
         async with self._lock:
@@ -152,6 +159,7 @@ class McpConnection:
         try:
             client = await asyncio.wait_for(asyncio.shield(ready), OPEN_TIMEOUT)
             self.tools = await asyncio.wait_for(_all_tools(client), OPEN_TIMEOUT)
+            self.tools_read += 1
         except BaseException as e:
             problem = self._problem(e)
             await self._shut()
@@ -283,6 +291,12 @@ async def _all_tools(client: Client) -> list[types.Tool]:
         if not cursor:
             break
     return tools
+
+
+def _has_session(client: Client, spec: McpServerSpec) -> bool:
+    """Whether the connection has a session the server may drop: HTTP before the
+    2026-07-28 protocol (which has no sessions)."""
+    return spec.transport != "stdio" and client.protocol_version not in MODERN_PROTOCOL_VERSIONS
 
 
 async def _answers_ping(client: Client) -> bool:

@@ -63,13 +63,20 @@ class SessionServers:
     reported: list[McpToolSpec] | None = None
     """The tool list the session was last told."""
 
+    _index: tuple[tuple[int, ...], dict[str, McpTool]] | None = None
+
     def tools(self) -> dict[str, McpTool]:
-        found: dict[str, McpTool] = {}
-        for connection in self.connections.values():
-            for tool in connection.tools:
-                spec = _spec(connection.name, tool)
-                found.setdefault(spec.name, McpTool(connection, tool.name, spec))
-        return found
+        """The session's tools by full name (worked out again only when a server's tool
+        list was read again)."""
+        key = tuple(c.tools_read for c in self.connections.values())
+        if self._index is None or self._index[0] != key:
+            found: dict[str, McpTool] = {}
+            for connection in self.connections.values():
+                for tool in connection.tools:
+                    spec = _spec(connection.name, tool)
+                    found.setdefault(spec.name, McpTool(connection, tool.name, spec))
+            self._index = (key, found)
+        return self._index[1]
 
     def specs(self) -> list[McpToolSpec]:
         return [t.spec for t in self.tools().values()]
