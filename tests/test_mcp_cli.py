@@ -1,0 +1,61 @@
+"""`tenure mcp list`, `tenure run --mcp-config` and `tenure worker --tools-only`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from commands import cli_env, tenure
+from conftest import ScriptWriter, text, tool_use
+from mcp_support import time_server
+
+from tenure.devserver import DevServer
+
+
+def config_file(tmp_path: Path, servers: dict[str, object]) -> Path:
+    path = tmp_path / ".mcp.json"
+    path.write_text(json.dumps({"mcpServers": servers}))
+    return path
+
+
+async def test_mcp_list_shows_each_server_and_its_tools(
+    dev_server: DevServer, task_queue: str, tmp_path: Path
+) -> None:
+    path = config_file(tmp_path, {
+        "time": {"command": str(time_server().command)},
+        "gone": {"command": "/nonexistent/server"},
+    })
+    result = await tenure(cli_env(dev_server, task_queue, tmp_path), "mcp", "list",
+                          "--mcp-config", str(path))
+    assert result.code == 1, result  # one server failed
+    assert "time  stdio  2 tools" in result.stdout
+    assert "mcp__time__get_current_time  read" in result.stdout
+    assert "gone  stdio  failed" in result.stdout
+    assert "MCP server gone could not start" in result.stdout
+
+
+async def test_run_takes_the_sessions_servers_from_mcp_config(
+    dev_server: DevServer, task_queue: str, tmp_path: Path, script: ScriptWriter,
+    workspace: Path,
+) -> None:
+    env = cli_env(dev_server, task_queue, tmp_path)
+    env["TENURE_TASK_QUEUE"] = f"cli-mcp-{uuid.uuid4().hex[:8]}"  # only the run's own worker
+    path = config_file(tmp_path, {"time": {"command": str(time_server().command)}})
+    model = script([[tool_use("mcp__time__get_current_time", {"timezone": "UTC"})],
+                    [text("It is late.")]])
+    result = await tenure(env, "run", "what time is it", "--model", model, "--workspace",
+                          str(workspace), "--mcp-config", str(path))
+    assert result.code == 0, result
+    assert "● mcp__time__get_current_time" in result.stdout
+    assert '✓ {' in result.stdout and "✗" not in result.stdout
+
+
+async def test_a_tools_only_worker_needs_its_task_queue(
+    dev_server: DevServer, task_queue: str, tmp_path: Path
+) -> None:
+    env = cli_env(dev_server, task_queue, tmp_path)
+    env.pop("TENURE_TASK_QUEUE")
+    result = await tenure(env, "worker", "--tools-only")
+    assert result.code == 2
+    assert "--tools-only needs --task-queue NAME" in result.stdout + result.stderr
