@@ -59,3 +59,24 @@ async def test_a_tools_only_worker_needs_its_task_queue(
     result = await tenure(env, "worker", "--tools-only")
     assert result.code == 2
     assert "--tools-only needs --task-queue NAME" in result.stdout + result.stderr
+
+
+async def test_run_uses_the_workspaces_mcp_json_only_when_told(
+    dev_server: DevServer, task_queue: str, tmp_path: Path, script: ScriptWriter,
+    workspace: Path,
+) -> None:
+    env = cli_env(dev_server, task_queue, tmp_path)
+    env["TENURE_TASK_QUEUE"] = f"cli-mcp-{uuid.uuid4().hex[:8]}"
+    config_file(workspace, {"time": {"command": str(time_server().command)}})
+    call = [tool_use("mcp__time__get_current_time", {"timezone": "UTC"})]
+    args = ["run", "what time is it", "--workspace", str(workspace)]
+    # No terminal to ask on: not used, and it says so.
+    result = await tenure(env, *args, "--model", script([call, [text("done")]]))
+    assert "not using them without asking" in result.stdout
+    assert "✗ Tool 'mcp__time__get_current_time' is not available" in result.stdout
+    # --yes says yes (and is remembered for this version of the file).
+    result = await tenure(env, *args, "--yes", "--model", script([call, [text("done")]]))
+    assert result.code == 0, result
+    assert '✓ {' in result.stdout
+    result = await tenure(env, *args, "--model", script([call, [text("done")]]))
+    assert '✓ {' in result.stdout

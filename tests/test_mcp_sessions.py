@@ -27,7 +27,8 @@ from processes import wait_for_file
 from temporalio.client import Client
 
 from tenure import AgentClient, SessionConfig, SessionHandle
-from tenure.models import McpServerSpec, WorkerPolicy
+from tenure.hooks import Hook
+from tenure.models import HookInput, HookResult, McpServerSpec, WorkerPolicy
 
 NOW = {"timezone": "UTC"}
 
@@ -298,3 +299,22 @@ async def test_a_worker_without_servers_offers_none(
     assert call.get("mcp_tools", []) == []
     await asyncio.sleep(0)
     assert done(await handle.status())
+
+
+async def test_hooks_see_mcp_calls(
+    temporal_client: Client, script: ScriptWriter, workspace: Path
+) -> None:
+    seen: list[str] = []
+
+    async def no_time(event: HookInput) -> HookResult | None:
+        seen.append(event.tool_name or "")
+        return HookResult(decision="deny", reason="no clocks today")
+
+    model = script([[tool_use("mcp__time__get_current_time", NOW)], [text("done")]])
+    hooks = [Hook("PreToolUse", no_time, matcher="^mcp__time__")]
+    async with mcp_worker(temporal_client, {"time": time_server()}, hooks=hooks) as agents:
+        handle = await run(agents, workspace, model)
+        await handle.result()
+        [blocked] = results((await handle.transcript()).messages)
+        assert blocked.is_error and "no clocks today" in blocked.content
+        assert seen == ["mcp__time__get_current_time"]

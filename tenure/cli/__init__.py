@@ -259,7 +259,8 @@ TitleOption = Annotated[str | None, typer.Option(help="A title for the session l
 McpConfigOption = Annotated[Path | None, typer.Option(
     "--mcp-config",
     help="A .mcp.json file whose servers the session gets as its own (the worker in this "
-    "process lets them start commands).",
+    "process lets them start commands). Without it, the workspace's .mcp.json is used "
+    "once you said yes (asked once per version of the file).",
 )]
 NoWorkerOption = Annotated[bool, typer.Option(
     "--no-worker",
@@ -286,6 +287,7 @@ def _session_config(
     *, model: str, prompt: str | None, workspace: Path, mode: PermissionMode,
     session_mode: SessionMode, max_turns: int, tools: str, allow: list[str] | None,
     deny: list[str] | None, title: str | None, mcp_config: Path | None = None,
+    yes: bool = False,
 ) -> SessionConfig:
     """The session's config, or one line on what is wrong with it. A `scripted:` path is
     made absolute here: the worker that reads it may run in another directory."""
@@ -298,7 +300,8 @@ def _session_config(
             permission_mode=mode, max_turns=max_turns, title=title,
             tools=[t.strip() for t in tools.split(",") if t.strip()],
             permissions=PermissionRules(allow=allow or [], deny=deny or []),
-            mcp_servers=load_mcp_config(mcp_config) if mcp_config else {},
+            mcp_servers=load_mcp_config(mcp_config) if mcp_config
+            else _mcp.workspace_servers(workspace, yes=yes),
         )
     except McpConfigError as e:
         _fail(str(e), code=2)
@@ -430,7 +433,7 @@ def run(
     config = _session_config(
         model=model, prompt=task, workspace=workspace, mode=mode, session_mode="autonomous",
         max_turns=max_turns, tools=tools, allow=allow, deny=deny, title=title,
-        mcp_config=mcp_config,
+        mcp_config=mcp_config, yes=yes,
     )
     outcome = _on_terminal("run", config, no_worker=no_worker, yes=yes)
     if outcome is None:
@@ -474,7 +477,7 @@ def chat(
         session: SessionConfig | str = _session_config(
             model=model, prompt=message, workspace=workspace, mode=mode,
             session_mode="interactive", max_turns=max_turns, tools=tools, allow=allow,
-            deny=deny, title=title, mcp_config=mcp_config,
+            deny=deny, title=title, mcp_config=mcp_config, yes=yes,
         )
         message = None
     else:

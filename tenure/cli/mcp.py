@@ -1,12 +1,17 @@
-"""`tenure mcp list`: the MCP servers a worker offers, and their tools."""
+"""`tenure mcp list`: the MCP servers a worker offers, and their tools; and the servers of
+a workspace's `.mcp.json` for `tenure run` and `tenure chat`."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import sys
 import uuid
 from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 import typer
 from rich.text import Text
 
@@ -67,3 +72,51 @@ def _print_server(info: McpServerInfo, tools: list[McpToolSpec]) -> None:
     for tool in tools:
         about = tool.description.strip().splitlines()[0][:80] if tool.description.strip() else ""
         out.print(Text.assemble("  ", (tool.name, "cyan"), f"  {tool.kind}  ", (about, "dim")))
+
+
+APPROVALS = "mcp-approvals.json"
+"""Under the user data directory: the answer given for each workspace `.mcp.json` (by
+path and content), so the person is asked once, and again when the file changes."""
+
+
+def workspace_servers(workspace: Path, *, yes: bool) -> dict[str, McpServerSpec]:
+    """The servers of `.mcp.json` at the workspace root, as Claude Code reads it: used
+    once the person said so (asked once per file content on a terminal; `--yes` says yes),
+    none otherwise."""
+    path = workspace.resolve() / ".mcp.json"
+    if not path.is_file():
+        return {}
+    try:
+        servers = load_mcp_config(path)
+    except McpConfigError as e:
+        out.print(Text(f"Not using {path}: {e}", style="yellow"))
+        return {}
+    if not servers:
+        return {}
+    key = f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    answers = _answers()
+    if key not in answers:
+        if not yes and not sys.stdin.isatty():
+            out.print(Text(f"{path} names MCP servers ({', '.join(servers)}); not using them "
+                           "without asking (pass --mcp-config or --yes).", style="dim"))
+            return {}
+        answers[key] = yes or typer.confirm(
+            f"{path} names MCP servers: {', '.join(servers)}. Use them in this session "
+            "(their commands run on this machine)?", default=False,
+        )
+        _save_answers(answers)
+    return servers if answers[key] else {}
+
+
+def _answers() -> dict[str, bool]:
+    try:
+        raw = json.loads((Path(platformdirs.user_data_dir("tenure")) / APPROVALS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, bool)} if isinstance(raw, dict) else {}
+
+
+def _save_answers(answers: dict[str, bool]) -> None:
+    path = Path(platformdirs.user_data_dir("tenure")) / APPROVALS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(answers, indent=2))
