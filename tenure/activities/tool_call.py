@@ -21,10 +21,12 @@ CUT_HINT = "ask for less at a time (a narrower search, a range of lines, a small
 
 
 class ToolCallActivity:
-    def __init__(self, registry: ToolRegistry, policy: WorkerPolicy, mcp: McpHub) -> None:
+    def __init__(
+        self, registry: ToolRegistry, policy: WorkerPolicy, mcp: McpHub | None = None
+    ) -> None:
         self.registry = registry
         self.policy = policy
-        self.mcp = mcp
+        self.mcp = mcp or McpHub({}, policy)
         self.runs = ToolRuns()
         """Side-effecting calls on this host, so a retried attempt never runs one twice."""
 

@@ -28,12 +28,10 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from tenure.mcp.errors import ConnectionLost, McpUnavailable
 from tenure.models import McpServerSpec
 
 log = logging.getLogger(__name__)
-# Ping is how a handshake-era HTTP session is checked (see McpConnection.call); the SDK
-# warns that the 2026-07-28 protocol has none, which is why only older ones are pinged.
-warnings.filterwarnings("ignore", message="ping is removed", category=MCPDeprecationWarning)
 
 OPEN_TIMEOUT = 60.0
 """Seconds a server may take to start and answer the handshake (an `npx` download)."""
@@ -41,21 +39,6 @@ CLOSE_TIMEOUT = 10.0
 PING_TIMEOUT = 5.0
 STDERR_TAIL = 1500
 """Characters of a stdio server's stderr quoted when it fails to start."""
-
-
-class McpUnavailable(Exception):
-    """The server cannot be started or reached."""
-
-
-class ConnectionLost(Exception):
-    """The connection broke under a call. `sent`: the request may have reached the
-    server (it was in flight), so a state-changing call's outcome is unknown."""
-
-    def __init__(self, message: str, *, sent: bool, opened: int) -> None:
-        super().__init__(message)
-        self.sent = sent
-        self.opened = opened
-        """The connection's `opened` when the call was made (see McpConnection.reopen)."""
 
 
 class McpConnection:
@@ -300,8 +283,12 @@ def _has_session(client: Client, spec: McpServerSpec) -> bool:
 
 
 async def _answers_ping(client: Client) -> bool:
+    """Ping is how a handshake-era HTTP session is checked; the SDK warns that the
+    2026-07-28 protocol has none, which is why only older ones are pinged."""
     try:
-        await asyncio.wait_for(client.send_ping(), PING_TIMEOUT)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await asyncio.wait_for(client.send_ping(), PING_TIMEOUT)
     except Exception:  # noqa: BLE001 - any failure means no
         return False
     return True

@@ -11,14 +11,11 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import mcp_types as types
-from mcp.shared.exceptions import MCPError
+from typing import TYPE_CHECKING
 
 from tenure.mcp.config import expanded
-from tenure.mcp.connection import ConnectionLost, McpConnection, McpUnavailable
+from tenure.mcp.errors import ConnectionLost, McpUnavailable
 from tenure.mcp.names import safe, server_of, tool_name
-from tenure.mcp.results import tool_result
 from tenure.models import (
     McpServerInfo,
     McpServerSpec,
@@ -29,6 +26,11 @@ from tenure.models import (
     WorkerPolicy,
 )
 from tenure.tools.environment import agent_environment
+
+if TYPE_CHECKING:  # the SDK loads when a worker first connects to a server
+    import mcp_types as types
+
+    from tenure.mcp.connection import McpConnection
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,10 @@ class McpHub:
         """Call the tool. A connection found broken is opened again and the call sent
         again when it cannot have reached the server, or when the tool only reads; a
         state-changing call that was in flight gets "outcome unknown"."""
+        from mcp.shared.exceptions import MCPError
+
+        from tenure.mcp.results import tool_result
+
         connection = tool.connection
         for attempt in (1, 2):
             try:
@@ -177,7 +183,7 @@ class McpHub:
             return None
         for connection in session.connections.values():
             if connection.list_changed:
-                with contextlib.suppress(MCPError, ConnectionLost, OSError):
+                with contextlib.suppress(Exception):
                     await connection.refresh_tools()
         specs = session.specs()
         if session.reported is None or specs == session.reported:
@@ -236,6 +242,8 @@ class McpHub:
         return session
 
     def _connection(self, name: str, spec: McpServerSpec, workspace: str) -> McpConnection:
+        from tenure.mcp.connection import McpConnection
+
         env = {**agent_environment(self.policy.env_passthrough), **spec.env}
         return McpConnection(name, spec, env, workspace)
 
