@@ -266,10 +266,12 @@ async def test_list_changed_refreshes_the_tools_of_the_next_model_call(
         added, extra = results((await handle.transcript()).messages)
         assert added.content == "added extra"
         assert not extra.is_error and extra.content == "extra was added"
-        calls = await scheduled(handle, "model_call")
-        offered = [{t["name"] for t in call["mcp_tools"]} for _, call in calls]
-        assert "mcp__counter__extra" not in offered[0]
-        assert "mcp__counter__extra" in offered[1]
+        # A model call carries the tool list only when it changed.
+        first, second, third = (call for _, call in await scheduled(handle, "model_call"))
+        assert "mcp__counter__extra" not in {t["name"] for t in first["mcp_tools"]}
+        assert "mcp__counter__extra" in {t["name"] for t in second["mcp_tools"]}
+        assert third["mcp_tools"] is None
+        assert [c["mcp_tools_revision"] for c in (first, second, third)] == [1, 2, 2]
 
 
 async def test_secrets_expanded_on_the_worker_never_enter_the_history(
@@ -296,7 +298,7 @@ async def test_a_worker_without_servers_offers_none(
     handle = await run(agent_client, workspace, model)
     await handle.result()
     [(_, call)] = await scheduled(handle, "model_call")
-    assert call.get("mcp_tools", []) == []
+    assert not call.get("mcp_tools") and not call.get("mcp_tools_revision")
     await asyncio.sleep(0)
     assert done(await handle.status())
 

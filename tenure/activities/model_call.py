@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from tenure.activities.deltas import DeltaPublisher, publishing_deltas
 from tenure.activities.heartbeat import heartbeating
+from tenure.activities.mcp_tools import McpToolsCache
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
@@ -46,6 +47,7 @@ class ModelCallActivity:
         self.registry = registry
         self.context = context
         self.transcripts = TranscriptCache()
+        self.mcp_tools = McpToolsCache()
 
     @activity.defn(name="model_call")
     async def model_call(self, call: ModelCallInput) -> ModelResponse:
@@ -86,13 +88,14 @@ class ModelCallActivity:
                 exclude={
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
                     "compactions", "summary_request", "revision", "tail", "tail_from",
-                    "tail_base", "mcp_tools",
+                    "tail_base", "mcp_tools", "mcp_tools_revision",
                 }
             ),
             session_id=call.session_id,
             summary_request=call.summary_request is not None,
         )
-        tools = [*self.registry.definitions(request.tools), *(t.definition() for t in call.mcp_tools)]
+        mcp_tools = await self.mcp_tools.tools(call)
+        tools = [*self.registry.definitions(request.tools), *(t.definition() for t in mcp_tools)]
         return await provider.complete(request, tools, output)
 
     def _retrying(

@@ -92,8 +92,12 @@ class ModelCallInput(BaseModel):
     tools: list[str]
     max_tokens: int
     turn: int
-    mcp_tools: list[McpToolSpec] = Field(default_factory=list)
-    """The session's MCP tools, offered after `tools` (their schemas come from the host)."""
+    mcp_tools: list[McpToolSpec] | None = None
+    """The session's MCP tools, offered after `tools` (their schemas come from the host):
+    sent when they changed since the run's previous model call, else None (the worker
+    keeps a copy, or asks the session's `mcp_tools` query)."""
+    mcp_tools_revision: int = 0
+    """Which version of the run's MCP tool list the call offers (0: none)."""
     compactions: int = 0
     """Compactions so far: the transcript the activity reads changed at each."""
     earlier_replies: int = 0

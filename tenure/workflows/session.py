@@ -34,6 +34,7 @@ from tenure.models import (
     HookEvent,
     HookInput,
     HookResult,
+    McpToolSpec,
     Message,
     ModelCallInput,
     ModelResponse,
@@ -272,6 +273,10 @@ class AgentSession:
         self._interrupted = carry.interrupted if carry else False
         self._ending = False
         self._setup: SessionSetup | None = carry.setup if carry else None
+        self._mcp_revision = 1 if self._setup and self._setup.mcp_tools else 0
+        self._mcp_sent = 0
+        """The version of the MCP tool list (it changes when a server's list does), and
+        the one the last model call sent: a call carries the list only when it changed."""
         self._hook_context: list[str] = carry.hook_context if carry else []
         """Context from hooks, added to the next user message the model sees."""
         self._stream = WorkflowStream(carry.stream if carry else None)
@@ -520,6 +525,8 @@ class AgentSession:
         return setup
 
     async def _prepare_on(self, request: SessionSetupRequest, **options: Any) -> SessionSetup:
+        """Prepare the session on a worker; its MCP tool list is a new version, and each
+        server that did not come up is reported."""
         setup: SessionSetup = await workflow.execute_activity(
             "prepare_session",
             request,
@@ -529,6 +536,11 @@ class AgentSession:
             summary="prepare session",
             **options,
         )
+        if setup.mcp_tools != (self._setup.mcp_tools if self._setup else []):
+            self._mcp_revision += 1
+        for server in setup.mcp_servers:
+            if server.error:
+                self._publish(ErrorReported, source="session", message=server.error)
         return setup
 
     async def _move_host(self) -> bool:
@@ -817,7 +829,8 @@ class AgentSession:
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
-                mcp_tools=self._setup.mcp_tools if self._setup else [],
+                mcp_tools=self._mcp_tools_to_send(),
+                mcp_tools_revision=self._mcp_revision,
                 compactions=self._compactions,
                 earlier_replies=self._earlier_replies,
                 summary_request=summary_request,
@@ -1054,6 +1067,7 @@ class AgentSession:
             return self._tool_result(use, "Interrupted by the user while the tool was running.", True)
         if result.mcp_tools is not None and self._setup:  # a server's tool list changed
             self._setup.mcp_tools = result.mcp_tools
+            self._mcp_revision += 1
         if use.name == "PresentFile" and not result.is_error:
             presented = PresentedFile(
                 file_path=posixpath.normpath(
@@ -1173,6 +1187,13 @@ class AgentSession:
             return {}
         kinds = {t.name: t.kind for t in self._setup.tools}
         return {**kinds, **{t.name: t.kind for t in self._setup.mcp_tools}}
+
+    def _mcp_tools_to_send(self) -> list[McpToolSpec] | None:
+        """The MCP tool list for the next model call, when it changed since the last."""
+        if self._mcp_sent == self._mcp_revision or not self._setup:  # (revision 0: none)
+            return None
+        self._mcp_sent = self._mcp_revision
+        return self._setup.mcp_tools
 
     def _unavailable(self, tool_name: str) -> str:
         missing = f"Tool {tool_name!r} is not available in this session"
@@ -1423,6 +1444,11 @@ class AgentSession:
             rejected_signals=self._rejected,
             model_retry=self._retry,
         )
+
+    @workflow.query(name="mcp_tools")
+    def mcp_tools(self) -> list[McpToolSpec]:
+        """The session's MCP tools now (for a model call whose worker has no copy)."""
+        return self._setup.mcp_tools if self._setup else []
 
     @workflow.query(name="transcript_archive")
     def transcript_archive(self) -> TranscriptArchive:
