@@ -320,3 +320,48 @@ async def test_hooks_see_mcp_calls(
         [blocked] = results((await handle.transcript()).messages)
         assert blocked.is_error and "no clocks today" in blocked.content
         assert seen == ["mcp__time__get_current_time"]
+
+
+async def test_an_interrupt_stops_a_long_mcp_call_and_the_connection_goes_on(
+    temporal_client: Client, script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    counter = tmp_path / "counter"
+    model = script([
+        [tool_use("mcp__counter__count", {"seconds": 60})],
+        [tool_use("mcp__counter__count", {})],
+        [text("done")],
+    ])
+    async with mcp_worker(temporal_client, {"counter": counter_server(counter)}) as agents:
+        handle = await run(agents, workspace, model, mode="interactive")
+        await wait_for_file(Path(f"{counter}.reads"))
+        pids = server_pids(str(COUNTER))
+        await handle.interrupt()
+        await wait_for(handle, lambda s: s.state.kind == "idle")
+        await handle.send("go on")
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 3)
+        stopped, again = results((await handle.transcript()).messages)
+        assert stopped.is_error and "Interrupted" in stopped.content
+        assert again.content == "counter is 0"
+        assert server_pids(str(COUNTER)) == pids  # the same server, still connected
+        await handle.end()
+
+
+async def test_a_state_changing_call_after_a_server_died_runs_on_a_new_one(
+    temporal_client: Client, script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    counter = tmp_path / "counter"
+    model = script([
+        [tool_use("mcp__counter__bump", {})], [text("first")],
+        [tool_use("mcp__counter__bump", {})], [text("second")],
+    ])
+    async with mcp_worker(temporal_client, {"counter": counter_server(counter)}) as agents:
+        handle = await run(agents, workspace, model, mode="interactive",
+                           permissions={"allow": ["mcp__counter"]})
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
+        assert kill_servers(str(COUNTER))
+        await handle.send("again")
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 4)
+        first, second = results((await handle.transcript()).messages)
+        assert first.content == "counter is 1"
+        assert second.content == "counter is 2", second.content  # not "outcome unknown"
+        await handle.end()
