@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 import mcp_types as types
 from mcp import Client
@@ -182,7 +182,7 @@ class McpConnection:
             params = StdioServerParameters(
                 command=spec.command, args=spec.args, env=self._env, cwd=self._cwd
             )
-            return _stdio(params, self._stderr)
+            return stdio_client(params, errlog=cast(TextIO, self._stderr))
         assert spec.url is not None
         if spec.transport == "sse":
             return sse_client(spec.url, headers=spec.headers or None)
@@ -226,12 +226,6 @@ class McpConnection:
             return self._stderr.read()[-STDERR_TAIL:].strip()
         except (OSError, ValueError):
             return ""
-
-
-@contextlib.asynccontextmanager
-async def _stdio(params: StdioServerParameters, errlog: IO[str]) -> AsyncIterator[Any]:
-    async with stdio_client(params, errlog=errlog) as streams:  # type: ignore[arg-type]
-        yield streams
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tenure.mcp.config import expanded
 from tenure.mcp.errors import ConnectionLost, McpUnavailable
@@ -61,7 +61,7 @@ class SessionServers:
     """By safe server name."""
     refused: dict[str, McpServerInfo] = field(default_factory=dict)
     """Servers the session named that this host will not connect to, and why."""
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, Literal["worker", "session"]] = field(default_factory=dict)
     reported: list[McpToolSpec] | None = None
     """The tool list the session was last told."""
 
@@ -117,7 +117,7 @@ class McpHub:
             McpServerInfo(
                 name=name,
                 transport=connection.spec.transport,
-                source="worker" if session.sources[name] == "worker" else "session",
+                source=session.sources[name],
                 tools=[_spec(name, t).name for t in connection.tools] if name not in problems else [],
                 error=problems.get(name),
             )
