@@ -94,7 +94,8 @@ async def test_idle_connections_close_and_the_next_call_opens_them(tmp_path: Pat
             await asyncio.sleep(0.05)
         assert not connection.alive
         result = await call(hub, "mcp__time__get_current_time", {"timezone": "UTC"})
-        assert not result.is_error and connection.opened == 2
+        assert not result.is_error, result.content
+        assert connection.opened >= 2  # opened again (the reaper may close it once more)
     finally:
         await hub.aclose()
 
