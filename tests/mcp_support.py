@@ -87,12 +87,14 @@ def kill_servers(marker: str) -> list[int]:
 
 
 @asynccontextmanager
-async def everything_http(port: int | None = None) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    """server-everything over streamable HTTP: its URL and process."""
+async def everything_http(
+    port: int | None = None, transport: str = "streamableHttp"
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """server-everything over streamable HTTP (or `sse`): its URL and process."""
     port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         "node", str(SERVERS / "node_modules/@modelcontextprotocol/server-everything/dist/index.js"),
-        "streamableHttp", env={**os.environ, "PORT": str(port)},
+        transport, env={**os.environ, "PORT": str(port)},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
@@ -100,7 +102,8 @@ async def everything_http(port: int | None = None) -> AsyncIterator[tuple[str, a
             if is_listening(f"127.0.0.1:{port}", timeout=0.1):
                 break
             await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp", process
+        path = "sse" if transport == "sse" else "mcp"
+        yield f"http://127.0.0.1:{port}/{path}", process
     finally:
         if process.returncode is None:
             process.kill()

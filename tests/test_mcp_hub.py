@@ -10,7 +10,7 @@ from pathlib import Path
 
 import mcp_types as types
 import pytest
-from mcp_support import counter_server, everything_stdio, needs_npm, time_server
+from mcp_support import counter_server, everything_http, everything_stdio, needs_npm, time_server
 
 from tenure.mcp import McpConfigError, McpHub, McpTool, expand, load_mcp_config
 from tenure.mcp.results import tool_result
@@ -130,3 +130,16 @@ def test_results_keep_text_images_resources_and_structured_content() -> None:
     assert "hello" in result.content and "the notes" in result.content
     assert "image/tiff" in result.content  # a type the models do not take, described
     assert '"answer": 42' in result.content
+
+
+@needs_npm
+async def test_the_older_sse_transport() -> None:
+    async with everything_http(transport="sse") as (url, _server):
+        hub = McpHub({"old": McpServerSpec(type="sse", url=url)}, WorkerPolicy())
+        try:
+            _, [info] = await hub.prepare("s", {}, "/tmp")
+            assert info.error is None and "mcp__old__echo" in info.tools
+            result = await call(hub, "mcp__old__echo", {"message": "over sse"})
+        finally:
+            await hub.aclose()
+    assert result.content == "Echo: over sse"
