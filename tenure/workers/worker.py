@@ -121,6 +121,11 @@ def build_worker(
             use_worker_versioning=True,
             default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
         )
+    if tools_only and (hooks or context):
+        raise ValueError(
+            "A tools-only worker runs no hooks or context injectors: hooks would run on "
+            "the shared workers, which do not have them"
+        )
     queue = task_queue or settings.task_queue()
     host_queue = f"{queue}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     plugin = AgentPlugin(tools, policy, context, hooks, host_queue, host_timeout, mcp_servers)
