@@ -16,10 +16,14 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from tenure import AgentClient
+from temporalio.worker import Replayer
+
+from tenure import AgentClient, SessionHandle
 from tenure.devserver import free_port, is_listening
 from tenure.models import McpServerSpec, SessionStatus, ToolResultBlock, WorkerPolicy
+from tenure.payloads import data_converter
 from tenure.workers import build_worker
+from tenure.workflows import AgentSession
 
 SERVERS = Path(__file__).parent / "mcp_servers"
 BIN = SERVERS / "node_modules" / ".bin"
@@ -123,6 +127,15 @@ async def mcp_worker(
         client, task_queue=queue, mcp_servers=servers, policy=policy, **options
     ):
         yield AgentClient(client, task_queue=queue)
+
+
+async def assert_replays(handle: SessionHandle) -> None:
+    """The session's history replays with AgentSession: the code paths it took are
+    deterministic."""
+    history = await handle.workflow.fetch_history()
+    replayer = Replayer(workflows=[AgentSession], data_converter=data_converter())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
 
 
 def results(messages: list[Any]) -> list[ToolResultBlock]:

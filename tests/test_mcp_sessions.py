@@ -12,6 +12,7 @@ import pytest
 from conftest import ScriptWriter, text, tool_use, wait_for
 from mcp_support import (
     COUNTER,
+    assert_replays,
     counter_server,
     done,
     everything_http,
@@ -186,6 +187,7 @@ async def test_a_server_that_cannot_start_is_an_error_the_session_goes_on_after(
         assert failed.is_error and "MCP server broken could not start" in failed.content
         assert "/nonexistent/mcp-server" in failed.content
         assert not worked.is_error
+        await assert_replays(handle)
 
 
 @needs_npm
@@ -209,6 +211,7 @@ async def test_images_and_structured_content_reach_the_model(
         # On the wire the result is Anthropic's: text and image blocks in `content`.
         wire = image.model_dump(mode="json")
         assert [b["type"] for b in wire["content"]] == ["text", "image"]
+        await assert_replays(handle)
 
 
 @needs_npm
@@ -272,6 +275,7 @@ async def test_list_changed_refreshes_the_tools_of_the_next_model_call(
         assert "mcp__counter__extra" in {t["name"] for t in second["mcp_tools"]}
         assert third["mcp_tools"] is None
         assert [c["mcp_tools_revision"] for c in (first, second, third)] == [1, 2, 2]
+        await assert_replays(handle)
 
 
 async def test_secrets_expanded_on_the_worker_never_enter_the_history(
