@@ -369,3 +369,27 @@ async def test_a_state_changing_call_after_a_server_died_runs_on_a_new_one(
         assert first.content == "counter is 1"
         assert second.content == "counter is 2", second.content  # not "outcome unknown"
         await handle.end()
+
+
+@needs_npm
+async def test_a_long_running_tools_progress_rides_with_its_heartbeats(
+    temporal_client: Client, script: ScriptWriter, workspace: Path
+) -> None:
+    model = script([
+        [tool_use("mcp__every__trigger-long-running-operation", {"duration": 6, "steps": 6})],
+        [text("done")],
+    ])
+    async with mcp_worker(temporal_client, {"every": everything_stdio()}) as agents:
+        handle = await run(agents, workspace, model)
+        progress: dict[str, Any] = {}
+        for _ in range(200):  # the pending tool_call, as the Temporal web UI shows it
+            pending = (await handle.workflow.describe()).raw_description.pending_activities
+            beats = [p.heartbeat_details.payloads for p in pending if p.heartbeat_details.payloads]
+            if beats:
+                progress = json.loads(beats[0][0].data)
+                break
+            await asyncio.sleep(0.05)
+        assert progress["total"] == 6 and 1 <= progress["progress"] <= 6
+        await handle.result()
+        [result] = results((await handle.transcript()).messages)
+        assert not result.is_error and "completed" in result.content.lower(), result.content

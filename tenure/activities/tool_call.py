@@ -10,7 +10,7 @@ from temporalio import activity
 from tenure.activities.heartbeat import heartbeating
 from tenure.activities.tool_input import input_problem
 from tenure.activities.tool_runs import ToolRuns
-from tenure.mcp import McpHub, McpTool, is_mcp
+from tenure.mcp import McpHub, McpProgress, McpTool, is_mcp
 from tenure.models import ToolRequest, ToolResult, WorkerPolicy
 from tenure.permissions import first_match
 from tenure.tools import ToolContext, ToolError, ToolRegistry
@@ -75,15 +75,17 @@ class ToolCallActivity:
 
     async def _mcp_call(self, request: ToolRequest) -> ToolResult:
         """An MCP tool, on the connection this host holds for the session; a tool that is
-        not read-only runs at most once, as tenure's own side-effecting tools do."""
-        async with heartbeating():
+        not read-only runs at most once, as tenure's own side-effecting tools do. The
+        server's progress rides along with the heartbeats."""
+        progress = McpProgress()
+        async with heartbeating(details=progress.details):
             tool = await self.mcp.call(request)
             if not isinstance(tool, McpTool):
                 return tool
             found = tool
 
             async def execute() -> ToolResult:
-                return await self.mcp.run(found, request)
+                return await self.mcp.run(found, request, progress)
 
             if tool.spec.kind == "read":
                 return await execute()

@@ -25,6 +25,7 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
@@ -90,9 +91,12 @@ class McpConnection:
             await self._shut()
             await self._open()
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def call(
+        self, tool: str, arguments: dict[str, Any], on_progress: ProgressFnT | None = None
+    ) -> types.CallToolResult:
         """Call a tool; ConnectionLost when the connection is broken or breaks meanwhile,
-        MCPError for an error the server answered with."""
+        MCPError for an error the server answered with. `on_progress` gets the server's
+        progress notifications."""
         self.last_used = time.monotonic()
         client, opened = self._client, self.opened
 
@@ -103,7 +107,7 @@ class McpConnection:
             raise lost("the connection is closed", False)
         self.calls += 1
         try:
-            return await client.call_tool(tool, arguments)
+            return await client.call_tool(tool, arguments, progress_callback=on_progress)
         except MCPError as e:
             if e.code == types.CONNECTION_CLOSED and _transport_closed(client):
                 raise lost("the connection closed during the call", True) from e

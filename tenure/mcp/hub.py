@@ -44,6 +44,24 @@ NO_SESSION_COMMANDS = (
 
 
 @dataclass
+class McpProgress:
+    """The last progress an MCP server reported for a call."""
+
+    progress: float | None = None
+    total: float | None = None
+    message: str | None = None
+
+    async def update(self, progress: float, total: float | None, message: str | None) -> None:
+        self.progress, self.total, self.message = progress, total, message
+
+    def details(self) -> dict[str, object] | None:
+        """For the activity's heartbeat: None until the server reported progress."""
+        if self.progress is None:
+            return None
+        return {"progress": self.progress, "total": self.total, "message": self.message}
+
+
+@dataclass
 class McpTool:
     """A tool of a session's server, as the host calls it."""
 
@@ -149,10 +167,13 @@ class McpHub:
             )
         return tool
 
-    async def run(self, tool: McpTool, request: ToolRequest) -> ToolResult:
+    async def run(
+        self, tool: McpTool, request: ToolRequest, progress: McpProgress | None = None
+    ) -> ToolResult:
         """Call the tool. A connection found broken is opened again and the call sent
         again when it cannot have reached the server, or when the tool only reads; a
-        state-changing call that was in flight gets "outcome unknown"."""
+        state-changing call that was in flight gets "outcome unknown". `progress` keeps
+        the server's last progress notification."""
         from mcp.shared.exceptions import MCPError
 
         from tenure.mcp.results import tool_result
@@ -160,7 +181,8 @@ class McpHub:
         connection = tool.connection
         for attempt in (1, 2):
             try:
-                return tool_result(await connection.call(tool.name, request.input))
+                on_progress = progress.update if progress else None
+                return tool_result(await connection.call(tool.name, request.input, on_progress))
             except ConnectionLost as lost:
                 if lost.sent and tool.spec.kind != "read":
                     return _unknown_outcome(request.tool_name, str(lost))
