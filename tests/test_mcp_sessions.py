@@ -393,3 +393,18 @@ async def test_a_long_running_tools_progress_rides_with_its_heartbeats(
         await handle.result()
         [result] = results((await handle.transcript()).messages)
         assert not result.is_error and "completed" in result.content.lower(), result.content
+
+
+async def test_a_call_that_does_not_fit_its_schema_is_refused_before_anyone_is_asked(
+    temporal_client: Client, script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    counter = tmp_path / "counter"
+    model = script([[tool_use("mcp__counter__bump", {"seconds": "soon"})], [text("done")]])
+    async with mcp_worker(temporal_client, {"counter": counter_server(counter)}) as agents:
+        handle = await run(agents, workspace, model)
+        await handle.result()
+        [refused] = results((await handle.transcript()).messages)
+        assert refused.is_error
+        assert refused.content.startswith("Invalid input for mcp__counter__bump: seconds:")
+        assert not Path(f"{counter}.started").exists()
+        assert not (await handle.status()).pending_permissions

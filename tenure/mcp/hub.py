@@ -167,6 +167,27 @@ class McpHub:
             )
         return tool
 
+    def input_problem(self, request: ToolRequest) -> str | None:
+        """What is wrong with an MCP call's input by its tool's schema, if this host knows
+        the tool (None otherwise: its server checks it anyway)."""
+        session = self._sessions.get(request.session_id)
+        tool = session.tools().get(request.tool_name) if session else None
+        if tool is None:
+            return None
+        import jsonschema
+
+        try:
+            validator = jsonschema.validators.validator_for(tool.spec.input_schema)
+            errors = list(validator(tool.spec.input_schema).iter_errors(request.input))
+        except jsonschema.SchemaError:
+            return None  # the server's schema is its own business
+        if not errors:
+            return None
+        problems = "; ".join(
+            f"{'.'.join(map(str, e.absolute_path)) or 'input'}: {e.message}" for e in errors[:5]
+        )
+        return f"Invalid input for {request.tool_name}: {problems}"
+
     async def run(
         self, tool: McpTool, request: ToolRequest, progress: McpProgress | None = None
     ) -> ToolResult:

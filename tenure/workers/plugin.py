@@ -66,7 +66,7 @@ class AgentPlugin(SimplePlugin):
         """The MCP connections of the sessions this worker hosts."""
         self.host_activities: list[Callable[..., Any]] = [
             ToolCallActivity(self.registry, self.policy, self.mcp).tool_call,
-            ToolInputActivity(self.registry).check_tool_input,
+            ToolInputActivity(self.registry, self.mcp).check_tool_input,
             CloseSessionActivity(self.mcp).close_session,
         ]
         """The activities that run on the host queue (and on the shared one, for sessions
