@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import sys
 import uuid
 from pathlib import Path
 
@@ -10,6 +13,7 @@ from commands import cli_env, tenure
 from conftest import ScriptWriter, text, tool_use
 from mcp_support import time_server
 
+from tenure import AgentClient, SessionConfig
 from tenure.devserver import DevServer
 
 
@@ -80,3 +84,33 @@ async def test_run_uses_the_workspaces_mcp_json_only_when_told(
     assert '✓ {' in result.stdout
     result = await tenure(env, *args, "--model", script([call, [text("done")]]))
     assert '✓ {' in result.stdout
+
+
+async def test_tenure_worker_tools_only_hosts_a_sessions_tools_and_mcp(
+    dev_server: DevServer, task_queue: str, tmp_path: Path, script: ScriptWriter,
+    workspace: Path, agent_client: AgentClient,
+) -> None:
+    queue = f"laptop-{uuid.uuid4().hex[:8]}"
+    path = config_file(tmp_path, {"time": {"command": str(time_server().command)}})
+    env = {**cli_env(dev_server, task_queue, tmp_path), "ANTHROPIC_API_KEY": ""}
+    log = (tmp_path / "laptop.log").open("wb")
+    laptop = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tenure.cli", "worker", "--tools-only", "--task-queue", queue,
+        "--mcp-config", str(path), env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        model = script([[tool_use("mcp__time__get_current_time", {"timezone": "UTC"})],
+                        [text("done")]])
+        handle = await agent_client.start(SessionConfig(
+            model=model, prompt="time?", mode="autonomous", workspace=str(workspace),
+            tool_queue=queue,
+        ))
+        outcome = await asyncio.wait_for(handle.result(), 60)
+        assert outcome.stop_reason == "end_turn"
+        [result] = [b for m in (await handle.transcript()).messages for b in m.content
+                    if b.type == "tool_result"]
+        assert not result.is_error and "UTC" in result.content
+    finally:
+        laptop.send_signal(signal.SIGINT)
+        await asyncio.wait_for(laptop.wait(), 30)
+    assert "tools-only worker" in (tmp_path / "laptop.log").read_text()
