@@ -36,8 +36,10 @@ class ToolCallActivity:
         model sees; only the worker's own crash or a cancellation escape. The result
         carries the session's MCP tools when their list changed."""
         result = await self._run(request)
-        result.mcp_tools = await self.mcp.changes(request.session_id)
-        return result
+        # A retried attempt says the list again: the attempt that said it may be lost.
+        again = activity.in_activity() and activity.info().attempt > 1
+        changed = await self.mcp.changes(request.session_id, again=again)
+        return result.model_copy(update={"mcp_tools": changed}) if changed else result
 
     async def _run(self, request: ToolRequest) -> ToolResult:
         if rule := first_match(

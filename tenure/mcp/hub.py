@@ -218,9 +218,10 @@ class McpHub:
                 return ToolResult(content=f"MCP error {e.code}: {e.message}", is_error=True)
         raise AssertionError("unreachable")
 
-    async def changes(self, session_id: str) -> list[McpToolSpec] | None:
+    async def changes(self, session_id: str, *, again: bool = False) -> list[McpToolSpec] | None:
         """The session's tool list, when it changed since the session was last told (a
-        server said so, or came back with other tools); None otherwise."""
+        server said so, or came back with other tools), or `again` (whatever it is, if
+        the session has MCP servers); None otherwise."""
         session = self._sessions.get(session_id)
         if session is None:
             return None
@@ -229,10 +230,10 @@ class McpHub:
                 with contextlib.suppress(Exception):
                     await connection.refresh_tools()
         specs = session.specs()
-        if session.reported is None or specs == session.reported:
-            session.reported = specs
-            return None
+        unchanged = session.reported is None or specs == session.reported
         session.reported = specs
+        if unchanged and not (again and session.connections):
+            return None
         return specs
 
     async def close(self, session_id: str) -> int:
