@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from conftest import ScriptWriter, text, tool_use, wait_for
@@ -67,3 +68,35 @@ async def test_while_the_tool_host_is_offline_the_session_says_so_and_waits(
     assert "hi" in bash.content
     assert {q for q, _ in await scheduled(handle, "tool_call")} == {laptop.host_queue}
     await assert_replays(handle)
+
+
+async def test_a_restarted_tool_host_takes_the_session_back(
+    temporal_client: Client, agent_client: AgentClient, script: ScriptWriter, workspace: Path
+) -> None:
+    queue = f"laptop-{uuid.uuid4().hex[:8]}"
+    model = script([
+        [tool_use("Bash", {"command": "echo one"})], [text("first")],
+        [tool_use("Bash", {"command": "echo two"})], [text("second")],
+    ])
+    first = build_worker(temporal_client, task_queue=queue, tools_only=True,
+                         host_timeout=timedelta(seconds=2))
+    async with first:
+        handle = await agent_client.start(SessionConfig(
+            model=model, prompt="go", workspace=str(workspace), tool_queue=queue,
+            permission_mode="bypassPermissions",
+        ))
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 2)
+    # The machine's worker restarts (a new process: a new host queue on the same NAME).
+    second = build_worker(temporal_client, task_queue=queue, tools_only=True,
+                          host_timeout=timedelta(seconds=2))
+    async with second:
+        await handle.send("again")
+        await wait_for(handle, lambda s: s.state.kind == "idle" and s.turn == 4, timeout=60)
+        await handle.end()
+    one, two = results((await handle.transcript()).messages)
+    assert "one" in one.content and "two" in two.content, two.content
+    assert [q for q, _ in await scheduled(handle, "prepare_session")] == [queue, queue]
+    # The second call waited for the old host, then went to the new one.
+    assert [q for q, _ in await scheduled(handle, "tool_call")] == [
+        first.host_queue, first.host_queue, second.host_queue,
+    ]
