@@ -2,7 +2,7 @@
 
 from tenure.mcp.config import McpConfigError, expand, load_mcp_config, worker_mcp_config
 from tenure.mcp.hub import McpHub, McpProgress, McpTool
-from tenure.mcp.names import is_mcp, tool_name
+from tenure.mcp.names import is_mcp
 
 __all__ = [
     "McpConfigError",
@@ -12,6 +12,5 @@ __all__ = [
     "expand",
     "is_mcp",
     "load_mcp_config",
-    "tool_name",
     "worker_mcp_config",
 ]

@@ -33,9 +33,9 @@ def load_mcp_config(path: str | Path) -> dict[str, McpServerSpec]:
         raise McpConfigError(f"MCP config {path} does not fit: {validation_problems(e)}") from e
 
 
-def worker_mcp_config(path: str | Path | None = None) -> dict[str, McpServerSpec]:
-    """The worker's own servers: from `path`, else from env TENURE_MCP_CONFIG, else none."""
-    path = path or os.environ.get(CONFIG_ENV)
+def worker_mcp_config() -> dict[str, McpServerSpec]:
+    """The worker's own servers: those of the file env TENURE_MCP_CONFIG names, or none."""
+    path = os.environ.get(CONFIG_ENV)
     return load_mcp_config(path) if path else {}
 
 
