@@ -91,6 +91,20 @@ class McpConnection:
             await self._shut()
             await self._open()
 
+    async def ensure_answering(self) -> None:
+        """Before a call that must not be sent into a dead connection: make sure a stdio
+        server still answers (one small request), else open the connection again. A
+        server that died a moment ago may not have been noticed yet (its pipe's end is
+        read a little later); a call sent then would be "in flight" when it breaks."""
+        await self.ensure_open()
+        client = self._client
+        if self.spec.transport != "stdio" or client is None:
+            return
+        if not await _answers(client):
+            async with self._lock:
+                await self._shut()
+                await self._open()
+
     async def call(
         self, tool: str, arguments: dict[str, Any], on_progress: ProgressFnT | None = None
     ) -> types.CallToolResult:
@@ -278,6 +292,18 @@ def _has_session(client: Client, spec: McpServerSpec) -> bool:
     """Whether the connection has a session the server may drop: HTTP before the
     2026-07-28 protocol (which has no sessions)."""
     return spec.transport != "stdio" and client.protocol_version not in MODERN_PROTOCOL_VERSIONS
+
+
+async def _answers(client: Client) -> bool:
+    """Whether the server answers a small request (a ping, or where the protocol has
+    none, the tool list)."""
+    if client.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        return await _answers_ping(client)
+    try:
+        await asyncio.wait_for(client.list_tools(), PING_TIMEOUT)
+    except Exception:  # noqa: BLE001 - any failure means no
+        return False
+    return True
 
 
 async def _answers_ping(client: Client) -> bool:

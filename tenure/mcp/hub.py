@@ -200,6 +200,11 @@ class McpHub:
         from tenure.mcp.results import tool_result
 
         connection = tool.connection
+        if tool.spec.kind != "read":  # it must not be sent into a connection just dead
+            try:
+                await connection.ensure_answering()
+            except McpUnavailable as e:
+                return ToolResult(content=str(e), is_error=True)
         for attempt in (1, 2):
             try:
                 on_progress = progress.update if progress else None
