@@ -20,24 +20,33 @@ if TYPE_CHECKING:
         UnknownRequestError,
         WaitingSession,
     )
-    from tenure.models import PermissionRules, SessionConfig, SessionOutcome, SessionStatus
+    from tenure.mcp import load_mcp_config
+    from tenure.models import (
+        McpServerSpec,
+        PermissionRules,
+        SessionConfig,
+        SessionOutcome,
+        SessionStatus,
+    )
     from tenure.tools import Tool, ToolContext, ToolError, tool
     from tenure.workers import AgentPlugin, build_worker
 
 _HOMES = {
     "tenure.client": ["AgentClient", "LiveOutput", "SessionHandle", "SessionInfo",
                       "StreamedEvent", "UnknownRequestError", "WaitingSession"],
-    "tenure.models": ["PermissionRules", "SessionConfig", "SessionOutcome", "SessionStatus"],
+    "tenure.mcp": ["load_mcp_config"],
+    "tenure.models": ["McpServerSpec", "PermissionRules", "SessionConfig", "SessionOutcome",
+                      "SessionStatus"],
     "tenure.tools": ["Tool", "ToolContext", "ToolError", "tool"],
     "tenure.workers": ["AgentPlugin", "build_worker"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "AgentClient", "AgentPlugin", "LiveOutput", "PermissionRules", "SessionConfig",
+    "AgentClient", "AgentPlugin", "LiveOutput", "McpServerSpec", "PermissionRules", "SessionConfig",
     "SessionHandle", "SessionInfo", "SessionOutcome", "SessionStatus", "StreamedEvent",
     "Tool", "ToolContext", "ToolError", "UnknownRequestError", "WaitingSession",
-    "build_worker", "tool",
+    "build_worker", "load_mcp_config", "tool",
 ]
 
 

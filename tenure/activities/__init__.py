@@ -1,7 +1,7 @@
 """Activities: where I/O happens (model calls, tools)."""
 
 from tenure.activities.archive import archive_messages
-from tenure.activities.close_session import close_session
+from tenure.activities.close_session import CloseSessionActivity
 from tenure.activities.model_call import ModelCallActivity
 from tenure.activities.prepare_session import PrepareSessionActivity
 from tenure.activities.run_hooks import HooksActivity
@@ -10,12 +10,12 @@ from tenure.activities.tool_call import ToolCallActivity
 from tenure.activities.tool_input import ToolInputActivity
 
 __all__ = [
+    "CloseSessionActivity",
     "HooksActivity",
     "ModelCallActivity",
     "PrepareSessionActivity",
     "ToolCallActivity",
     "ToolInputActivity",
     "archive_messages",
-    "close_session",
     "generate_title",
 ]

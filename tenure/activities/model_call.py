@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from tenure.activities.deltas import DeltaPublisher, publishing_deltas
 from tenure.activities.heartbeat import heartbeating
+from tenure.activities.mcp_tools import McpToolsCache
 from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
@@ -74,6 +75,7 @@ class ModelCallActivity:
         self.registry = registry
         self.context = context
         self.transcripts = TranscriptCache()
+        self.mcp_tools = McpToolsCache()
 
     @activity.defn(name="model_call")
     async def model_call(self, call: ModelCallInput) -> ModelResponse:
@@ -115,15 +117,18 @@ class ModelCallActivity:
                     "session_id", "run_id", "transcript_length", "workspace", "stream_output",
                     "compactions", "summary_request", "revision", "tail", "tail_from",
                     "tail_base", "agents", "system_prompt", "append_system_prompt",
+                    "mcp_tools", "mcp_tools_revision",
                 }
             ),
             system_prompt=system_prompt(call.system_prompt, call.append_system_prompt),
             session_id=call.session_id,
             summary_request=call.summary_request is not None,
         )
+        mcp_tools = await self.mcp_tools.tools(call)
         definitions = self.registry.definitions(request.tools)
         if call.agents:
             definitions = with_agent_types(definitions, call.agents)
+        definitions = [*definitions, *(t.definition() for t in mcp_tools)]
         response = await provider.complete(request, definitions, output)
         return response.model_copy(update={"cost_usd": _cost_usd(call.model, response)})
 

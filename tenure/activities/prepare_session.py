@@ -20,6 +20,7 @@ from tenure.models import (
 )
 from tenure.agent_files import project_instructions, read_agent_files
 from tenure.models.agents import AGENT_TOOL_ALIASES
+from tenure.mcp import McpHub
 from tenure.models.search import SEARCH_ATTRIBUTES
 from tenure.permissions import validate_rules
 from tenure.tools import ToolRegistry
@@ -33,7 +34,9 @@ class PrepareSessionActivity:
         hooks: list[HookSpec],
         host_queue: str | None,
         host_timeout: timedelta,
+        mcp: McpHub,
     ) -> None:
+        self.mcp = mcp
         self.registry = registry
         self.policy = policy
         self.hooks = hooks
@@ -77,6 +80,9 @@ class PrepareSessionActivity:
             read_agent_files(Path(directories[0]))
             if any(n in AGENT_TOOL_ALIASES for n in request.tools) else ({}, [])
         )
+        mcp_tools, mcp_servers = await self.mcp.prepare(
+            request.session_id, request.mcp_servers, directories[0]
+        )
         return SessionSetup(
             agents=agents,
             notices=notices,
@@ -89,6 +95,8 @@ class PrepareSessionActivity:
             host_queue=self.host_queue,
             host_timeout=self.host_timeout,
             search_attributes=await _registered_search_attributes(),
+            mcp_tools=mcp_tools,
+            mcp_servers=mcp_servers,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 from temporalio import activity
 
+from tenure.mcp import McpHub, is_mcp
 from tenure.models import MALFORMED_INPUT_KEY, ToolRequest
 from tenure.models.validation import validation_problems
 from tenure.tools import Tool, ToolRegistry
@@ -26,11 +27,14 @@ def input_problem(tool: Tool, tool_input: dict[str, object]) -> str | None:
 
 
 class ToolInputActivity:
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(self, registry: ToolRegistry, mcp: McpHub | None = None) -> None:
         self.registry = registry
+        self.mcp = mcp
 
     @activity.defn(name="check_tool_input")
     async def check_tool_input(self, request: ToolRequest) -> str | None:
+        if is_mcp(request.tool_name):
+            return self.mcp.input_problem(request) if self.mcp else None
         tool = self.registry.get(request.tool_name)
         if tool is None:
             return f"Unknown tool {request.tool_name!r} on this worker"

@@ -63,6 +63,7 @@ from tenure.models import (
     SessionStatus,
     StateKind,
     ToolUseBlock,
+    WorkerPolicy,
 )
 from tenure.models.search import TENURE_MODEL
 from tenure.models.validation import validation_problems
@@ -79,6 +80,7 @@ from tenure.terminal.render import (
     transcript_lines,
 )
 from tenure.terminal.signals import on_signals
+from tenure.mcp import McpConfigError, load_mcp_config
 from tenure.workers.logs import log_to_file
 from tenure.connection import connect
 from tenure.workers.worker import build_worker, run_worker
@@ -260,6 +262,12 @@ DenyOption = Annotated[list[str] | None, typer.Option(
     help="A rule that is always refused, e.g. 'Bash(rm:*)'. Repeatable."
 )]
 TitleOption = Annotated[str | None, typer.Option(help="A title for the session list.")]
+McpConfigOption = Annotated[Path | None, typer.Option(
+    "--mcp-config",
+    help="A .mcp.json file whose servers the session gets as its own (the worker in this "
+    "process lets them start commands). Without it, the workspace's .mcp.json is used "
+    "once you said yes (asked once per version of the file).",
+)]
 NoWorkerOption = Annotated[bool, typer.Option(
     "--no-worker",
     help="Rely on the workers already serving the task queue (`tenure dev`, `tenure "
@@ -285,6 +293,7 @@ def _session_config(
     *, model: str | None, prompt: str | None, workspace: Path, mode: PermissionMode,
     session_mode: SessionMode, max_turns: int, tools: str, allow: list[str] | None,
     deny: list[str] | None, title: str | None, agent: str | None = None,
+    mcp_config: Path | None = None, yes: bool = False,
 ) -> SessionConfig:
     """The session's config, or one line on what is wrong with it. A `scripted:` path is
     made absolute here: the worker that reads it may run in another directory."""
@@ -304,7 +313,11 @@ def _session_config(
             permission_mode=mode, max_turns=max_turns, title=title, tools=tool_names,
             system_prompt=system_prompt,
             permissions=PermissionRules(allow=allow or [], deny=deny or []),
+            mcp_servers=load_mcp_config(mcp_config) if mcp_config
+            else _mcp.workspace_servers(workspace, yes=yes),
         )
+    except McpConfigError as e:
+        _fail(str(e), code=2)
     except ValidationError as e:
         _fail(f"Invalid session: {validation_problems(e)}", code=2)
 
@@ -368,7 +381,7 @@ async def _follow(
     async with contextlib.AsyncExitStack() as stack:
         if isinstance(session, SessionConfig):
             if worker:
-                await stack.enter_async_context(build_worker(client))
+                await stack.enter_async_context(build_worker(client, policy=_own_policy()))
             handle = await agents.start(session)
             offset = 0
             out.print(Text(handle.id, style="dim"))
@@ -379,7 +392,7 @@ async def _follow(
                 _fail("Set ANTHROPIC_API_KEY for this process's worker, or pass --no-worker "
                       "to rely on the workers already serving the task queue.", code=2)
             if worker:
-                await stack.enter_async_context(build_worker(client))
+                await stack.enter_async_context(build_worker(client, policy=_own_policy()))
             offset = saved_offset(handle.id)
             since = f"from event {offset}" if offset else "from the start"
             out.print(Text(f"{handle.id} · replaying {since}", style="dim"))
@@ -399,6 +412,12 @@ async def _follow(
                 f"Left session {handle.id}: it goes on wherever a worker serves it "
                 f"(`tenure chat {handle.id}` comes back to it).", style="yellow"))
         return outcome
+
+
+def _own_policy() -> WorkerPolicy:
+    """The policy of the worker that `tenure run` and `tenure chat` start: the person's
+    own, on their own machine, so their sessions' MCP servers may run commands."""
+    return WorkerPolicy(allow_session_mcp_commands=True)
 
 
 def _print_outcome(outcome: SessionOutcome) -> None:
@@ -422,6 +441,7 @@ def run(
     allow: AllowOption = None,
     deny: DenyOption = None,
     title: TitleOption = None,
+    mcp_config: McpConfigOption = None,
     no_worker: NoWorkerOption = False,
 ) -> None:
     """Run a task as an autonomous session and follow it until it is done.
@@ -439,6 +459,7 @@ def run(
     config = _session_config(
         model=model, prompt=task, workspace=workspace, mode=mode, session_mode="autonomous",
         max_turns=max_turns, tools=tools, allow=allow, deny=deny, title=title, agent=agent,
+        mcp_config=mcp_config, yes=yes,
     )
     outcome = _on_terminal("run", config, no_worker=no_worker, yes=yes)
     if outcome is None:
@@ -465,6 +486,7 @@ def chat(
     allow: AllowOption = None,
     deny: DenyOption = None,
     title: TitleOption = None,
+    mcp_config: McpConfigOption = None,
     no_worker: NoWorkerOption = False,
 ) -> None:
     """Chat with an agent: a new interactive session, or SESSION_ID to come back to one.
@@ -482,7 +504,7 @@ def chat(
         session: SessionConfig | str = _session_config(
             model=model, prompt=message, workspace=workspace, mode=mode,
             session_mode="interactive", max_turns=max_turns, tools=tools, allow=allow,
-            deny=deny, title=title, agent=agent,
+            deny=deny, title=title, agent=agent, mcp_config=mcp_config, yes=yes,
         )
         message = None
     else:
@@ -569,6 +591,22 @@ def worker(
     build_id: Annotated[str | None, typer.Option(
         envvar="TENURE_BUILD_ID", help="This worker's build id in the deployment.",
     )] = None,
+    task_queue: Annotated[str | None, typer.Option(
+        envvar="TENURE_TASK_QUEUE", help="The task queue to serve (default: tenure).",
+    )] = None,
+    mcp_config: Annotated[Path | None, typer.Option(
+        envvar="TENURE_MCP_CONFIG",
+        help="A .mcp.json file: MCP servers every session on this worker may use.",
+    )] = None,
+    tools_only: Annotated[bool, typer.Option(
+        "--tools-only",
+        help="Serve only the tools of sessions whose tool_queue is --task-queue (no "
+        "workflows, no model calls, no model key): a worker on your own machine or VM.",
+    )] = False,
+    allow_session_mcp_commands: Annotated[bool, typer.Option(
+        "--allow-session-mcp-commands",
+        help="Let sessions' own mcp_servers start stdio servers (commands) here.",
+    )] = False,
 ) -> None:
     """Run a worker for TEMPORAL_ADDRESS and TENURE_TASK_QUEUE, until Ctrl-C."""
     if bool(deployment_name) != bool(build_id):
@@ -579,13 +617,23 @@ def worker(
         settings.price_overrides()
     except ValueError as e:
         _fail(str(e), code=2)
+    if tools_only and not task_queue:
+        _fail("--tools-only needs --task-queue NAME: the tool_queue of its sessions.", code=2)
+    try:
+        servers = load_mcp_config(mcp_config) if mcp_config else {}
+    except McpConfigError as e:
+        _fail(str(e), code=2)
+    policy = WorkerPolicy(allow_session_mcp_commands=allow_session_mcp_commands)
     address = settings.temporal_address()
     if not is_listening(address, timeout=3.0):
         _fail(_unreachable(address))
     out.print(Text(f"Full log, tracebacks included: {log_to_file(console=True)}",
                    style="dim"))
     with contextlib.suppress(KeyboardInterrupt), _explained():
-        asyncio.run(run_worker(address, deployment=version))
+        asyncio.run(run_worker(
+            address, task_queue=task_queue, deployment=version, mcp_servers=servers,
+            tools_only=tools_only, policy=policy,
+        ))
 
 
 # ---- sessions --------------------------------------------------------------------------
@@ -815,3 +863,4 @@ def end(session_id: Annotated[str, typer.Argument(help="The session id.")]) -> N
 
 from tenure.cli import schedule as _schedule  # noqa: E402,F401 - registers `tenure schedule`
 from tenure.cli import serve as _serve_commands  # noqa: E402,F401 - registers serve, token
+from tenure.cli import mcp as _mcp  # noqa: E402,F401 - registers `tenure mcp`

@@ -17,6 +17,8 @@ from tenure.models.interaction import (
     Todo,
     TodoWriteInput,
 )
+from tenure.models.kinds import ToolKind
+from tenure.models.mcp import McpConfigFile, McpServerInfo, McpServerSpec, McpToolSpec
 from tenure.models.io import (
     MALFORMED_INPUT_KEY,
     ModelCallInput,
@@ -25,13 +27,13 @@ from tenure.models.io import (
     SessionSetup,
     SessionSetupRequest,
     ToolInfo,
-    ToolKind,
     ToolRequest,
     ToolResult,
 )
 from tenure.models.messages import (
     ContentBlock,
     ImageBlock,
+    ImageSource,
     Message,
     TextBlock,
     ThinkingBlock,
@@ -56,6 +58,10 @@ from tenure.models.state import (
 )
 
 __all__ = [
+    "McpConfigFile",
+    "McpServerInfo",
+    "McpServerSpec",
+    "McpToolSpec",
     "CompactionConfig",
     "TOOL_EVENTS",
     "HookEvent",
@@ -73,6 +79,7 @@ __all__ = [
     "DEFAULT_TOOLS",
     "ContentBlock",
     "ImageBlock",
+    "ImageSource",
     "Message",
     "ModelCallInput",
     "ModelRequest",

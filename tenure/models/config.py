@@ -10,6 +10,8 @@ from tenure.models.agents import AgentDefinition
 from tenure.models.budget import Budget
 from tenure.models.model_names import checked_model
 
+from tenure.models.mcp import McpServerSpec
+
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions"]
 SessionMode = Literal["interactive", "autonomous"]
 
@@ -90,6 +92,13 @@ class SessionConfig(BaseModel):
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
     thinking: ThinkingConfig | None = None
     """Extended thinking (Anthropic models; others ignore it). None: the model's default."""
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
+    """The session's own MCP servers (the inner object of `.mcp.json`'s `mcpServers`),
+    besides those its worker offers; stdio ones only where the worker policy sets
+    `allow_session_mcp_commands`. Their tools are `mcp__NAME__TOOL`."""
+    tool_queue: str | None = None
+    """The task queue of the worker that hosts the session's tools (`tenure worker
+    --tools-only --task-queue NAME`); while it is offline the session waits for it."""
     title: str | None = None
     """Shown in session lists and the web UI; without it, the first prompt's first line."""
     budget: Budget = Field(default_factory=Budget)

@@ -10,12 +10,11 @@ from pydantic import BaseModel, Field
 from tenure.models.agents import AgentDefinition
 from tenure.models.config import PermissionRules, ThinkingConfig
 from tenure.models.hooks import HookSpec
-from tenure.models.messages import Message, Usage
+from tenure.models.kinds import ToolKind
+from tenure.models.mcp import McpServerInfo, McpServerSpec, McpToolSpec
+from tenure.models.messages import ImageBlock, Message, Usage
 from tenure.models.policy import WorkerPolicy
 
-ToolKind = Literal["read", "edit", "execute"]
-"""`read` changes nothing (allowed in default and plan mode, retried freely); `edit` changes
-files (allowed in acceptEdits); `execute` may do anything (asks, runs at most once)."""
 
 
 class ToolInfo(BaseModel):
@@ -31,6 +30,9 @@ class SessionSetupRequest(BaseModel):
     tools: list[str]
     rules: PermissionRules = Field(default_factory=PermissionRules)
     """The session's rules, checked for syntax."""
+    session_id: str = ""
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
+    """The session's own MCP servers (SessionConfig.mcp_servers)."""
 
 
 class ProjectInstructions(BaseModel):
@@ -71,6 +73,11 @@ class SessionSetup(BaseModel):
     """What the session should be told at its start (a subagent file it cannot use)."""
     instructions: list[ProjectInstructions] = Field(default_factory=list)
     """CLAUDE.md and AGENTS.md at the workspace's root, as the session started."""
+    mcp_tools: list[McpToolSpec] = Field(default_factory=list)
+    """The MCP tools the host connected to, offered in addition to `tools`; a tool call's
+    result replaces them when a server said its list changed."""
+    mcp_servers: list[McpServerInfo] = Field(default_factory=list)
+    """The session's MCP servers as they came up on the host (with why, if one did not)."""
 
 
 class ModelRequest(BaseModel):
@@ -110,6 +117,12 @@ class ModelCallInput(BaseModel):
     turn: int
     append_system_prompt: str | None = None
     thinking: ThinkingConfig | None = None
+    mcp_tools: list[McpToolSpec] | None = None
+    """The session's MCP tools, offered after `tools` (their schemas come from the host):
+    sent when they changed since the run's previous model call, else None (the worker
+    keeps a copy, or asks the session's `mcp_tools` query)."""
+    mcp_tools_revision: int = 0
+    """Which version of the run's MCP tool list the call offers (0: none)."""
     compactions: int = 0
     """Compactions so far: the transcript the activity reads changed at each."""
     earlier_replies: int = 0
@@ -152,11 +165,17 @@ class ToolRequest(BaseModel):
     input: dict[str, Any]
     workspace: str
     additional_directories: list[str] = Field(default_factory=list)
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
+    """For an MCP tool: the session's own servers, so any host can (re)connect."""
 
 
 class ToolResult(BaseModel):
     content: str
     is_error: bool = False
+    images: list[ImageBlock] = Field(default_factory=list)
+    """Images the model sees with the text (an MCP tool's image content)."""
+    mcp_tools: list[McpToolSpec] | None = None
+    """The session's MCP tools, when a server's list changed since the host last said."""
 
 
 class TitleRequest(BaseModel):

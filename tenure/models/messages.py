@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 
 class TextBlock(BaseModel):
@@ -62,10 +69,33 @@ class ToolUseBlock(BaseModel):
 
 
 class ToolResultBlock(BaseModel):
+    """A tool's result. On the wire (history, transcript, API) it has Anthropic's shape:
+    `content` is the text, or a list of text and image blocks when the result carries
+    images; in Python `content` is always the text and `images` the images."""
+
     type: Literal["tool_result"] = "tool_result"
     tool_use_id: str
     content: str
     is_error: bool = False
+    images: list[ImageBlock] = Field(default_factory=list, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_content(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("content"), list):
+            blocks = data["content"]
+            texts = [b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+            images = [b for b in blocks if isinstance(b, dict) and b.get("type") == "image"]
+            data = {**data, "content": "\n\n".join(texts), "images": images}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _join_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.images:
+            text = [{"type": "text", "text": self.content}] if self.content else []
+            data["content"] = [*text, *(i.model_dump(exclude_none=True) for i in self.images)]
+        return data
 
 
 ContentBlock = Annotated[

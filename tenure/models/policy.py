@@ -21,3 +21,6 @@ class WorkerPolicy(BaseModel):
     env_passthrough: list[str] = Field(default_factory=list)
     """Names of secret environment variables (`*_API_KEY`, `*_TOKEN`, ...) that commands
     the agent runs still get; every other secret is withheld from them."""
+    allow_session_mcp_commands: bool = False
+    """Whether a session's own `mcp_servers` may start stdio servers (run commands) on
+    this worker; its HTTP servers are always allowed."""

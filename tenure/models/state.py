@@ -32,7 +32,8 @@ class SessionState(BaseModel):
     """The request waiting for a person: the question while `waiting_for_user_input`,
     the permission request while `waiting_for_permission`."""
     message: str | None = None
-    """What went wrong, in `error`."""
+    """What went wrong, in `error`; in another state, what the session waits for (its
+    tool host being offline)."""
 
     def describe(self) -> str:
         """One line for a person (the Temporal web UI's current details)."""

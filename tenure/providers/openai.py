@@ -150,12 +150,13 @@ def _user(message: Message, context: list[str]) -> list[dict[str, Any]]:
         if isinstance(block, ToolResultBlock):
             text = f"Error: {block.content}" if block.is_error else block.content
             tools.append({"role": "tool", "tool_call_id": block.tool_use_id, "content": text})
+            if block.images:  # a tool message holds text only: its images follow as the user's
+                parts.append({"type": "text", "text": f"Images from tool call {block.tool_use_id}:"})
+                parts += [_image_part(image) for image in block.images]
         elif isinstance(block, TextBlock):
             parts.append({"type": "text", "text": block.text})
         elif isinstance(block, ImageBlock):
-            source = block.source
-            url = source.url or f"data:{source.media_type};base64,{source.data}"
-            parts.append({"type": "image_url", "image_url": {"url": url}})
+            parts.append(_image_part(block))
     parts += [
         {"type": "text", "text": f"<system-reminder>\n{text}\n</system-reminder>"}
         for text in context
@@ -163,6 +164,12 @@ def _user(message: Message, context: list[str]) -> list[dict[str, Any]]:
     if parts:
         tools.append({"role": "user", "content": parts})
     return tools
+
+
+def _image_part(image: ImageBlock) -> dict[str, Any]:
+    source = image.source
+    url = source.url or f"data:{source.media_type};base64,{source.data}"
+    return {"type": "image_url", "image_url": {"url": url}}
 
 
 @dataclass

@@ -76,7 +76,8 @@ def _block(block: ContentBlock) -> list[Text]:
         return [call, *(Text("  " + line, style="dim") for line in shown)]
     if isinstance(block, ToolResultBlock):
         mark = ("✗ ", "red") if block.is_error else ("✓ ", "green")
-        first, *rest = cut(block.content.strip(), RESULT_LINES).splitlines() or ["(empty)"]
+        result = block.content.strip() + "\n[image]" * len(block.images)
+        first, *rest = cut(result.strip(), RESULT_LINES).splitlines() or ["(empty)"]
         return [Text.assemble(mark, first), *(Text("  " + line) for line in rest)]
     return [Text("[image]", style="dim")]
 

@@ -11,18 +11,19 @@ from temporalio.worker import WorkerConfig
 
 from tenure import settings
 from tenure.activities import (
+    CloseSessionActivity,
     HooksActivity,
     ModelCallActivity,
     PrepareSessionActivity,
     ToolCallActivity,
     ToolInputActivity,
     archive_messages,
-    close_session,
     generate_title,
 )
 from tenure.context import ContextInjector, environment
 from tenure.hooks import Hook, passing_through
-from tenure.models import WorkerPolicy
+from tenure.mcp import McpHub, worker_mcp_config
+from tenure.models import McpServerSpec, WorkerPolicy
 from tenure.payloads import data_converter
 from tenure.tools import Tool, ToolRegistry, builtin_tools
 from tenure.workflows import AgentSession
@@ -56,29 +57,41 @@ class AgentPlugin(SimplePlugin):
         hooks: Iterable[Hook] = (),
         host_queue: str | None = None,
         host_timeout: timedelta | None = None,
+        mcp_servers: dict[str, McpServerSpec] | None = None,
     ) -> None:
         self.registry = ToolRegistry([*builtin_tools(), *tools])
         self.policy = policy or WorkerPolicy()
         hooks = passing_through(hooks, self.policy.env_passthrough)
+        self.mcp = McpHub(
+            worker_mcp_config() if mcp_servers is None else mcp_servers, self.policy
+        )
+        """The MCP connections of the sessions this worker hosts."""
         self.host_activities: list[Callable[..., Any]] = [
-            ToolCallActivity(self.registry, self.policy).tool_call,
-            ToolInputActivity(self.registry).check_tool_input,
-            close_session,
+            ToolCallActivity(self.registry, self.policy, self.mcp).tool_call,
+            ToolInputActivity(self.registry, self.mcp).check_tool_input,
+            CloseSessionActivity(self.mcp).close_session,
         ]
         """The activities that run on the host queue (and on the shared one, for sessions
         prepared by a worker without a host queue)."""
+        self.tools_activities: list[Callable[..., Any]] = [
+            PrepareSessionActivity(
+                self.registry,
+                self.policy,
+                [h.spec for h in hooks],
+                host_queue,
+                host_timeout or settings.host_timeout(),
+                self.mcp,
+            ).prepare_session,
+            *self.host_activities,
+        ]
+        """What a tools-only worker serves on its queue: preparing sessions (it becomes
+        their host) and their tools; no workflows, no model calls."""
         super().__init__(
             "tenure.AgentPlugin",
             data_converter=data_converter(),
             workflows=[AgentSession],
             activities=[
-                PrepareSessionActivity(
-                    self.registry,
-                    self.policy,
-                    [h.spec for h in hooks],
-                    host_queue,
-                    host_timeout or settings.host_timeout(),
-                ).prepare_session,
+                *self.tools_activities[:1],
                 HooksActivity(hooks).run_hooks,
                 ModelCallActivity(
                     self.registry, [environment] if context is None else list(context)

@@ -19,7 +19,8 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from tenure import settings
 from tenure.context import ContextInjector
 from tenure.hooks import Hook
-from tenure.models import WorkerPolicy
+from tenure.mcp import McpHub
+from tenure.models import McpServerSpec, WorkerPolicy
 from tenure.tools import Tool
 from tenure.connection import connect
 from tenure.workers.logs import log_to_file
@@ -31,9 +32,11 @@ class AgentWorker:
     calls, hooks) and one on this process's own host queue (the tools of the sessions it
     prepared). Use it like a Temporal Worker: `async with` or `await run()`."""
 
-    def __init__(self, shared: Worker, host: Worker) -> None:
+    def __init__(self, shared: Worker, host: Worker, mcp: McpHub | None = None) -> None:
         self.shared = shared
         self.host = host
+        self.mcp = mcp
+        """The MCP connections of the sessions this worker hosts (closed when it stops)."""
 
     @property
     def task_queue(self) -> str:
@@ -52,6 +55,11 @@ class AgentWorker:
             for run in runs:
                 run.cancel()
             await asyncio.gather(*runs, return_exceptions=True)
+            await self._close_mcp()
+
+    async def _close_mcp(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.aclose()
 
     async def shutdown(self) -> None:
         """Stop a running worker (as Temporal's Worker.shutdown does)."""
@@ -76,6 +84,7 @@ class AgentWorker:
             await self.host.__aexit__(exc_type, exc, traceback)
         finally:
             await self.shared.__aexit__(exc_type, exc, traceback)
+            await self._close_mcp()
 
 
 def build_worker(
@@ -88,6 +97,8 @@ def build_worker(
     hooks: Iterable[Hook] = (),
     host_timeout: timedelta | None = None,
     deployment: WorkerDeploymentVersion | None = None,
+    mcp_servers: dict[str, McpServerSpec] | None = None,
+    tools_only: bool = False,
 ) -> AgentWorker:
     """A worker that runs AgentSession workflows and their activities (for a client made
     by connect(); a client that already has AgentPlugin needs only `Worker(client, ...)`,
@@ -96,7 +107,12 @@ def build_worker(
 
     `deployment` (default env TENURE_DEPLOYMENT_NAME / TENURE_BUILD_ID) makes the worker
     a version of a Worker Deployment: sessions auto-upgrade to the deployment's current
-    version, so a change to AgentSession must replay (workflow.patched) as README says."""
+    version, so a change to AgentSession must replay (workflow.patched) as README says.
+
+    `mcp_servers`: the worker's own MCP servers (default: the file env TENURE_MCP_CONFIG
+    names). `tools_only`: serve only the tools of sessions whose `tool_queue` is
+    `task_queue` (preparing them, their tool calls, MCP, closing them): no workflows, no
+    model calls, so no model key is needed (a worker on a user's own machine)."""
     version = deployment or settings.deployment_version()
     versioning: dict[str, Any] = {}
     if version is not None:
@@ -105,11 +121,27 @@ def build_worker(
             use_worker_versioning=True,
             default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
         )
+    if tools_only and (hooks or context):
+        raise ValueError(
+            "A tools-only worker runs no hooks or context injectors: hooks would run on "
+            "the shared workers, which do not have them"
+        )
     queue = task_queue or settings.task_queue()
     host_queue = f"{queue}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    plugin = AgentPlugin(tools, policy, context, hooks, host_queue, host_timeout)
+    plugin = AgentPlugin(tools, policy, context, hooks, host_queue, host_timeout, mcp_servers)
+    shared = (
+        Worker(
+            client,
+            task_queue=queue,
+            activities=plugin.tools_activities,
+            max_heartbeat_throttle_interval=HEARTBEAT_FLUSH,
+            **versioning,
+        )
+        if tools_only
+        else Worker(client, task_queue=queue, plugins=[plugin], **versioning)
+    )
     return AgentWorker(
-        Worker(client, task_queue=queue, plugins=[plugin], **versioning),
+        shared,
         Worker(
             client,
             task_queue=host_queue,
@@ -117,6 +149,7 @@ def build_worker(
             max_heartbeat_throttle_interval=HEARTBEAT_FLUSH,
             **versioning,
         ),
+        plugin.mcp,
     )
 
 
@@ -124,12 +157,20 @@ async def run_worker(
     address: str | None = None,
     task_queue: str | None = None,
     deployment: WorkerDeploymentVersion | None = None,
+    mcp_servers: dict[str, McpServerSpec] | None = None,
+    tools_only: bool = False,
+    policy: WorkerPolicy | None = None,
 ) -> None:
     client = await connect(address)
-    worker = build_worker(client, task_queue=task_queue, deployment=deployment)
+    worker = build_worker(
+        client, task_queue=task_queue, deployment=deployment, mcp_servers=mcp_servers,
+        tools_only=tools_only, policy=policy,
+    )
     logging.getLogger("tenure").info(
-        "tenure worker on %s, task queue %s, host queue %s",
+        "tenure %sworker on %s, task queue %s, host queue %s, MCP servers: %s",
+        "tools-only " if tools_only else "",
         client.service_client.config.target_host, worker.task_queue, worker.host_queue,
+        ", ".join(worker.mcp.servers) if worker.mcp and worker.mcp.servers else "none",
     )
     await worker.run()
 

@@ -40,6 +40,7 @@ from tenure.models import (
     HookEvent,
     HookInput,
     HookResult,
+    McpToolSpec,
     Message,
     ModelCallInput,
     ModelResponse,
@@ -76,6 +77,7 @@ from tenure.models.io import TitleRequest, TitleResult
 from tenure.models.titles import scripted_title
 from tenure.models.agents import AGENT_TOOL, AGENT_TOOL_ALIASES, SUBAGENT_ID_MARK, AgentInput
 from tenure.models.carry import MessageEventRef, SessionCarry, ToolCallProgress, TurnProgress
+from tenure.models.mcp import MCP_PREFIX, unavailable_reason
 from tenure.models.compaction import (
     KEEP_SHARE,
     estimate_tokens,
@@ -185,6 +187,11 @@ STREAM_TAIL_BYTES = 4 * 1024 * 1024
 and at a handover)."""
 MAX_REJECTED_SIGNALS = 20
 CLOSE_HOST_WAIT = timedelta(seconds=3)
+PREPARE_TIMEOUT = timedelta(seconds=90)
+"""Preparing a session starts its MCP servers (a browser, an `npx` download)."""
+TOOL_HOST_WAIT = timedelta(seconds=5)
+"""How long a session with a `tool_queue` waits for a worker there before its status
+says that the tool host is offline (it goes on waiting)."""
 FOLLOWER_GAP = timedelta(seconds=10)
 """A subscriber that polled the stream this recently still follows the session (it is
 between two polls); model output is streamed to the stream only while one does."""
@@ -307,6 +314,10 @@ class AgentSession:
         self._interrupted = carry.interrupted if carry else False
         self._ending = False
         self._setup: SessionSetup | None = carry.setup if carry else None
+        self._mcp_revision = 1 if self._setup and self._setup.mcp_tools else 0
+        self._mcp_sent = 0
+        """The version of the MCP tool list (it changes when a server's list does), and
+        the one the last model call sent: a call carries the list only when it changed."""
         self._hook_context: list[str] = carry.hook_context if carry else []
         """Context from hooks, added to the next user message the model sees."""
         self._stream = WorkflowStream(carry.stream if carry else None)
@@ -596,22 +607,53 @@ class AgentSession:
             self._message_events = {o: r for o, r in self._message_events.items() if o >= base}
 
     async def _prepare(self) -> SessionSetup:
-        """Ask a worker to check the session's workspace, tools and rules; that worker
-        becomes the session's host, where its tools run."""
+        """Ask a worker to check the session's workspace, tools and rules and to connect
+        its MCP servers; that worker becomes the session's host, where its tools run.
+        With a `tool_queue`, only a worker there may: while none is, the status says so
+        and the session waits."""
         config = self._config
+        request = SessionSetupRequest(
+            workspace=config.workspace,
+            additional_directories=config.additional_directories,
+            tools=config.tools,
+            rules=config.permissions,
+            session_id=workflow.info().workflow_id,
+            mcp_servers=config.mcp_servers,
+        )
+        if config.tool_queue is None:
+            return await self._prepare_on(request)
+        try:
+            return await self._prepare_on(
+                request, task_queue=config.tool_queue, schedule_to_start_timeout=TOOL_HOST_WAIT
+            )
+        except ActivityError as e:
+            if not _never_started(e):
+                raise
+        was = self._state
+        message = f"The tool host is offline: no worker serves task queue {config.tool_queue}; waiting for one"
+        self._publish(ErrorReported, source="session", message=message)
+        self._set_state(was.model_copy(update={"message": message}))
+        setup = await self._prepare_on(request, task_queue=config.tool_queue)
+        self._set_state(was)
+        return setup
+
+    async def _prepare_on(self, request: SessionSetupRequest, **options: Any) -> SessionSetup:
+        """Prepare the session on a worker; its MCP tool list is a new version, and each
+        server that did not come up is reported."""
         setup: SessionSetup = await workflow.execute_activity(
             "prepare_session",
-            SessionSetupRequest(
-                workspace=config.workspace,
-                additional_directories=config.additional_directories,
-                tools=config.tools,
-                rules=config.permissions,
-            ),
+            request,
             result_type=SessionSetup,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=PREPARE_TIMEOUT,
             retry_policy=READ_TOOL_RETRY,
             summary="prepare session",
+            **options,
         )
+        if setup.mcp_tools != (self._setup.mcp_tools if self._setup else []):
+            self._mcp_revision += 1
+        for server in setup.mcp_servers:
+            if server.error:
+                self._publish(ErrorReported, source="session", message=server.error)
         return setup
 
     async def _move_host(self) -> bool:
@@ -931,6 +973,8 @@ class AgentSession:
                 tools=self._config.tools,
                 max_tokens=self._config.max_tokens,
                 turn=self._turn,
+                mcp_tools=self._mcp_tools_to_send(),
+                mcp_tools_revision=self._mcp_revision,
                 compactions=self._compactions,
                 earlier_replies=self._earlier_replies,
                 summary_request=summary_request,
@@ -989,7 +1033,10 @@ class AgentSession:
     def _groups(self, calls: list[ToolCallProgress]) -> list[list[ToolCallProgress]]:
         """Consecutive calls of tools that change nothing on the host form one group;
         every other call is a group of its own."""
-        side_by_side = {t.name for t in self._setup.tools if t.concurrent} if self._setup else set()
+        setup = self._setup
+        side_by_side = {t.name for t in setup.tools if t.concurrent} | {
+            t.name for t in setup.mcp_tools if t.kind == "read"  # marked read-only
+        } if setup else set()
         groups: list[list[ToolCallProgress]] = []
         for call in calls:
             if groups and call.use.name in side_by_side and groups[-1][-1].use.name in side_by_side:
@@ -1049,7 +1096,7 @@ class AgentSession:
             return self._end(call, "Interrupted by the user before this tool ran.")
         kind = self._tool_kinds().get(use.name)
         if kind is None:
-            return self._end(call, f"Tool {use.name!r} is not available in this session.")
+            return self._end(call, self._unavailable(use.name))
         hook = await self._hook(
             "PreToolUse", tool_name=use.name, tool_use_id=use.id, tool_input=use.input
         )
@@ -1374,6 +1421,9 @@ class AgentSession:
             )
         if result is None:
             return self._tool_result(use, "Interrupted by the user while the tool was running.", True)
+        if result.mcp_tools is not None and self._setup:  # a server's tool list changed
+            self._setup.mcp_tools = result.mcp_tools
+            self._mcp_revision += 1
         if use.name == "PresentFile" and not result.is_error:
             presented = PresentedFile(
                 file_path=posixpath.normpath(
@@ -1384,7 +1434,10 @@ class AgentSession:
             )
             self._presented.append(presented)
             self._publish(FilePresented, file=presented)
-        return self._tool_result(use, result.content, result.is_error)
+        return ToolResultBlock(
+            tool_use_id=use.id, content=result.content, is_error=result.is_error,
+            images=result.images,
+        )
 
     async def _input_problem(self, use: ToolUseBlock) -> str | None:
         """What is wrong with a call's input, asked of its host before a person is asked
@@ -1414,6 +1467,7 @@ class AgentSession:
             input=use.input,
             workspace=self._workspace,
             additional_directories=self._setup.additional_directories if self._setup else [],
+            mcp_servers=self._config.mcp_servers if use.name.startswith(MCP_PREFIX) else {},
         )
 
     async def _call_tool(self, use: ToolUseBlock, kind: ToolKind) -> ToolResult | None:
@@ -1492,7 +1546,23 @@ class AgentSession:
         return self._setup.workspace if self._setup else self._config.workspace
 
     def _tool_kinds(self) -> dict[str, ToolKind]:
-        return {t.name: t.kind for t in self._setup.tools} if self._setup else {}
+        """The session's tools (the worker's and its MCP servers') and their kinds."""
+        if not self._setup:
+            return {}
+        kinds = {t.name: t.kind for t in self._setup.tools}
+        return {**kinds, **{t.name: t.kind for t in self._setup.mcp_tools}}
+
+    def _mcp_tools_to_send(self) -> list[McpToolSpec] | None:
+        """The MCP tool list for the next model call, when it changed since the last."""
+        if self._mcp_sent == self._mcp_revision or not self._setup:  # (revision 0: none)
+            return None
+        self._mcp_sent = self._mcp_revision
+        return self._setup.mcp_tools
+
+    def _unavailable(self, tool_name: str) -> str:
+        missing = f"Tool {tool_name!r} is not available in this session"
+        reason = unavailable_reason(tool_name, self._setup.mcp_servers) if self._setup else None
+        return f"{missing}: {reason}" if reason else f"{missing}."
 
     def _rules(self) -> PermissionRules:
         """The session's rules joined with the worker's policy, which they cannot loosen."""
@@ -1764,6 +1834,11 @@ class AgentSession:
             rejected_signals=self._rejected,
             model_retry=self._retry,
         )
+
+    @workflow.query(name="mcp_tools")
+    def mcp_tools(self) -> list[McpToolSpec]:
+        """The session's MCP tools now (for a model call whose worker has no copy)."""
+        return self._setup.mcp_tools if self._setup else []
 
     @workflow.query(name="transcript_archive")
     def transcript_archive(self) -> TranscriptArchive:

@@ -67,6 +67,8 @@ def child_config(
             title=task.description,
             agents=parent.agents,
             budget=budget,
+            mcp_servers=parent.mcp_servers,
+            tool_queue=parent.tool_queue,
         )
     except ValidationError as e:
         raise ValueError(validation_problems(e)) from e
