@@ -419,8 +419,10 @@ class AgentSession:
             self._index_session()
             for notice in self._setup.notices:
                 self._publish(ErrorReported, source="session", message=notice)
-            # The project's instructions go into the first user message, before the task.
+            # The project's instructions go into the first user message, before the task
+            # (and are not kept twice, in memory and in each handover's carry).
             self._hook_context += [i.reminder() for i in self._setup.instructions]
+            self._setup.instructions, self._setup.notices = [], []
             self._publish(
                 SessionStarted,
                 model=config.model,

@@ -170,7 +170,8 @@ function onEvent(view, e) {
     case "usage": {
       const t = e.total;
       const tokens = t.input_tokens + t.output_tokens + (t.cache_read_input_tokens || 0) + (t.cache_creation_input_tokens || 0);
-      $("usage").textContent = `· ${tokens.toLocaleString()} tokens`;
+      const cost = e.cost_usd_total ? ` · $${e.cost_usd_total.toFixed(4)}` : "";
+      $("usage").textContent = `· ${tokens.toLocaleString()} tokens${cost}`;
       return;
     }
     case "state_change": $("state").textContent = e.state.kind + (e.state.tool_name ? " · " + e.state.tool_name : ""); return;
