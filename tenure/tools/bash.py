@@ -133,13 +133,21 @@ async def start_bash(
 ) -> tuple[asyncio.subprocess.Process, int, int]:
     """Start `bash -c command` in the workspace, in its own process group (which the
     reaper kills if this worker dies first), with stdin from /dev/null. Returns the process
-    and the read ends of its stdout and stderr pipes."""
+    and the read ends of its stdout and stderr pipes.
+
+    The command starts only once the reaper knows its group: a gate shell waits for a
+    byte from this worker, then becomes `bash -c command` (the same process), so a worker
+    killed in between leaves nothing running."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    go_r, go_w = os.pipe()
+    gate = f'IFS= read -r -n1 _ <&{go_r} || exit 97; exec {go_r}<&-; exec bash -c "$1"'
     try:
         proc = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
+            gate,
+            "bash",
             command,
             cwd=ctx.workspace,
             env=agent_environment(ctx.env_passthrough),
@@ -147,15 +155,20 @@ async def start_bash(
             stdout=out_w,
             stderr=err_w,
             start_new_session=True,
+            pass_fds=(go_r,),
         )
     except OSError as e:
         os.close(out_r)
         os.close(err_r)
+        os.close(go_w)
         raise ToolError(f"Could not start bash: {e}") from None
     finally:
         os.close(out_w)
         os.close(err_w)
+        os.close(go_r)
     reaper.watch(proc.pid)
+    os.write(go_w, b"g")
+    os.close(go_w)
     return proc, out_r, err_r
 
 
