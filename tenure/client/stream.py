@@ -40,6 +40,7 @@ _TRANSIENT = {
     RPCStatusCode.UNAVAILABLE,
     RPCStatusCode.DEADLINE_EXCEEDED,
     RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,  # the client's own timeout of a call ("Timeout expired")
 }
 _DRAINING = "StreamDraining"
 """The stream's refusal of a poll while its run hands over."""
