@@ -23,6 +23,7 @@ from tenure import AgentClient, SessionConfig, SessionHandle
 from tenure.models import ToolResultBlock, WorkerPolicy
 from tenure.models.events import SessionEvent, SubagentEnded, SubagentStarted
 from tenure.devserver import DevServer
+from tenure.models.agents import GENERAL_PURPOSE
 from tenure.models.search import TENURE_OWNER, TENURE_PARENT
 from tenure.workers import build_worker
 
@@ -173,6 +174,20 @@ async def test_the_agent_tool_lists_the_types_a_session_may_start(
     assert "- general-purpose: " in description and "- scout: Looks around" in description
     assert set(tools["Agent"]["input_schema"]["properties"]) == {
         "description", "prompt", "subagent_type"}
+    # A session with no types of its own still lists the built-in one, and its model
+    # calls carry no listing into the history.
+    fake.add(FakeAnthropic.stream(["Fine."]))
+    plain = await agents.start(SessionConfig(
+        model="claude-test", prompt="hi", mode="autonomous", workspace=str(workspace),
+        tools=["Agent"]))
+    await asyncio.wait_for(plain.result(), 60)
+    [agent_tool] = fake.requests[1].body["tools"]
+    assert agent_tool["description"].endswith(
+        f"Available agent types:\n- general-purpose: {GENERAL_PURPOSE.description}")
+    inputs = [json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)
+              for e in (await plain.workflow.fetch_history()).events
+              if e.activity_task_scheduled_event_attributes.activity_type.name == "model_call"]
+    assert inputs and all(not i.get("agents") for i in inputs)
 
 
 async def test_interrupting_the_parent_ends_its_subagent(

@@ -15,7 +15,7 @@ from tenure.activities.transcripts import TranscriptCache
 from tenure.context import ContextInjector, ContextRequest, gather_context
 from tenure.models import Message, ModelCallInput, ModelRequest, ModelResponse, TextBlock
 from tenure import settings
-from tenure.models.agents import AGENT_TOOL
+from tenure.models.agents import AGENT_TOOL, GENERAL_PURPOSE, GENERAL_PURPOSE_NAME
 from tenure.models.catalog import prices
 from tenure.providers.system_prompt import system_prompt
 from tenure.models.events import ModelError
@@ -39,11 +39,14 @@ def with_user_text(messages: list[Message], text: str) -> list[Message]:
 
 
 def with_agent_types(
-    definitions: list[dict[str, Any]], agents: dict[str, str]
+    definitions: list[dict[str, Any]], own: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The tool definitions with the session's subagent types listed in the Agent
-    tool's description (as Claude Code lists them), leaving the shared ones as they were."""
-    listing = "\n".join(f"- {name}: {description}" for name, description in agents.items())
+    """The tool definitions with the subagent types listed in the Agent tool's
+    description (as Claude Code lists them): the built-in one and the session's `own`,
+    sorted, so the bytes are the same at every call and the prompt cache keeps hitting.
+    The shared definitions are left as they were."""
+    types = {GENERAL_PURPOSE_NAME: GENERAL_PURPOSE.description, **own}
+    listing = "\n".join(f"- {name}: {types[name]}" for name in sorted(types))
     return [
         {**d, "description": f"{d['description']}\n\nAvailable agent types:\n{listing}"}
         if d["name"] == AGENT_TOOL else d
@@ -126,7 +129,7 @@ class ModelCallActivity:
         )
         mcp_tools = await self.mcp_tools.tools(call)
         definitions = self.registry.definitions(request.tools)
-        if call.agents:
+        if AGENT_TOOL in request.tools:
             definitions = with_agent_types(definitions, call.agents)
         definitions = [*definitions, *(t.definition() for t in mcp_tools)]
         response = await provider.complete(request, definitions, output)

@@ -33,7 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tenure import settings
 from tenure.agent_files import AGENTS_FOLDER, read_agent_files
-from tenure.models.agents import GENERAL_PURPOSE, MODEL_ALIASES, AgentDefinition
+from tenure.models.agents import GENERAL_PURPOSE, GENERAL_PURPOSE_NAME, MODEL_ALIASES, AgentDefinition
 from tenure.client import (
     AgentClient,
     SearchAttributeMissingError,
@@ -325,7 +325,7 @@ def _session_config(
 def _agent_type(name: str, workspace: Path) -> AgentDefinition:
     """An agent type from the workspace's `.claude/agents/` (or the built-in one)."""
     defined, problems = read_agent_files(workspace)
-    types = {"general-purpose": GENERAL_PURPOSE, **defined}
+    types = {GENERAL_PURPOSE_NAME: GENERAL_PURPOSE, **defined}
     if name not in types:
         for problem in problems:
             err.print(Text(problem, style="yellow"))

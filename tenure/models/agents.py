@@ -47,6 +47,7 @@ class AgentDefinition(BaseModel):
         return checked_model(model)
 
 
+GENERAL_PURPOSE_NAME = "general-purpose"
 GENERAL_PURPOSE = AgentDefinition(
     description=(
         "General-purpose agent for researching complex questions, searching for code and "

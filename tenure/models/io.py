@@ -141,8 +141,8 @@ class ModelCallInput(BaseModel):
     tail_from: int = 0
     tail_base: int = 0
     agents: dict[str, str] = Field(default_factory=dict)
-    """The subagent types the `Agent` tool may start, name to description (when the
-    session has that tool): listed in the tool's description."""
+    """The session's own subagent types, name to description (when it has the `Agent`
+    tool): listed in the tool's description with the built-in `general-purpose`."""
 
 
 class ModelResponse(BaseModel):

@@ -980,7 +980,7 @@ class AgentSession:
                 compactions=self._compactions,
                 earlier_replies=self._earlier_replies,
                 summary_request=summary_request,
-                agents=subagents.types_listing(subagents.agent_types(self._config, self._setup))
+                agents=subagents.own_types(self._config, self._setup)
                 if AGENT_TOOL in self._config.tools else {},
                 stream_output=summary_request is None and self._followed(),
                 revision=self._calls,

@@ -15,13 +15,14 @@ from tenure.models.agents import (
     AGENT_TOOL,
     AGENT_TOOL_ALIASES,
     GENERAL_PURPOSE,
+    GENERAL_PURPOSE_NAME,
     MODEL_ALIASES,
     AgentDefinition,
     AgentInput,
 )
 from tenure.models.validation import validation_problems
 
-DEFAULT_TYPE = "general-purpose"
+DEFAULT_TYPE = GENERAL_PURPOSE_NAME
 
 
 def agent_types(config: SessionConfig, setup: SessionSetup | None) -> dict[str, AgentDefinition]:
@@ -85,7 +86,9 @@ def _model(asked: str | None, parent: str) -> str:
     return asked
 
 
-def types_listing(types: dict[str, AgentDefinition]) -> dict[str, str]:
-    """Name to description, sorted, for the Agent tool's description (the same bytes at
-    every call, so the prompt cache keeps hitting)."""
-    return {name: types[name].description for name in sorted(types)}
+def own_types(config: SessionConfig, setup: SessionSetup | None) -> dict[str, str]:
+    """The session's own types (the workspace's and its config's), name to description:
+    what a model call carries for the Agent tool's description (the worker adds the
+    built-in one, so a session with none of its own carries nothing)."""
+    types = {**(setup.agents if setup else {}), **config.agents}
+    return {name: d.description for name, d in types.items()}
