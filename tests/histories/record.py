@@ -17,6 +17,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: the fake API
+from fake_anthropic import FakeAnthropic  # noqa: E402
+
 from tenure import AgentClient, SessionConfig
 from tenure.hooks import Hook
 from tenure.models import HookResult
@@ -33,6 +36,16 @@ async def until(handle: Any, kind: str, turn: int | None = None) -> Any:
         status = await handle.status()
         if status.state.kind == kind and (turn is None or status.turn == turn):
             return status
+        await asyncio.sleep(0.05)
+
+
+async def asked(handle: Any, tool_use_id: str) -> str:
+    """The id of the permission request for that call, once it waits."""
+    while True:
+        status = await handle.status()
+        for pending in status.pending_permissions:
+            if pending.tool_use_id == tool_use_id:
+                return str(pending.request_id)
         await asyncio.sleep(0.05)
 
 
@@ -90,6 +103,11 @@ async def record(out: Path) -> None:
             "Delegated.",
         ],
         "helper": ["Helped."],
+        "budget": [
+            [use("Bash", {"command": "echo allowed by a hook"}, 70)],
+            [use("Bash", {"command": "echo asked"}, 71)],
+            "Within budget again.",
+        ],
         "hosts": [
             [use("Write", {"file_path": "one.txt", "content": "1"}, 40)], "One.",
             [use("Write", {"file_path": "two.txt", "content": "2"}, 41)], "Two.",
@@ -108,7 +126,17 @@ async def record(out: Path) -> None:
     )
     try:
         client = await connect(server.address)
-        hooks = [Hook("PreToolUse", no_rm, matcher="Bash")]
+        async def allow_echo(event: Any) -> Any:
+            if (event.tool_input or {}).get("command", "").startswith("echo allowed"):
+                return HookResult(decision="allow")
+            return None
+
+        async def noted(event: Any) -> None:
+            return None
+
+        hooks = [Hook("PreToolUse", no_rm, matcher="Bash"),
+                 Hook("PermissionRequest", allow_echo, matcher="Bash"),
+                 *(Hook(event, noted) for event in ("Notification", "PostToolBatch", "Stop"))]
         async with build_worker(client, task_queue="record", hooks=hooks):
             agents = AgentClient(client, task_queue="record")
             models = {}
@@ -121,12 +149,10 @@ async def record(out: Path) -> None:
             approvals = await agents.start(SessionConfig(
                 model=models["approvals"], prompt="tidy up", mode="autonomous",
                 workspace=str(work), title="approvals"), session_id="replay-approvals")
-            status = await until(approvals, "waiting_for_permission")
-            await approvals.approve(status.pending_permissions[0].request_id)
-            status = await until(approvals, "waiting_for_permission")
-            await approvals.approve(status.pending_permissions[0].request_id, scope="session")
-            status = await until(approvals, "waiting_for_permission")
-            await approvals.deny(status.pending_permissions[0].request_id, reason="never")
+            await approvals.approve(await asked(approvals, "toolu_2"))
+            # Allowed for the session: the same command beside it is answered with it.
+            await approvals.approve(await asked(approvals, "toolu_3"), scope="session")
+            await approvals.deny(await asked(approvals, "toolu_5"), reason="never")
             await approvals.workflow.signal("user_message", {"nonsense": True})
             await approvals.result()
 
@@ -192,13 +218,13 @@ async def record(out: Path) -> None:
                 model=models["parallel"], prompt="look around", mode="autonomous",
                 workspace=str(work), tools=["Read", "Glob", "Grep", "Bash"]),
                 session_id="replay-parallel")
-            status = await until(parallel, "waiting_for_permission")
+            request_id = await asked(parallel, "toolu_52")
             runs = len([r async for r in client.list_workflows("WorkflowId = 'replay-parallel'")])
             while len([r async for r in client.list_workflows(
                     "WorkflowId = 'replay-parallel'")]) == runs:
                 await parallel.workflow.signal("no_such_signal", {})
                 await asyncio.sleep(0.05)
-            await parallel.approve(status.pending_permissions[0].request_id)
+            await parallel.approve(request_id)
             await parallel.result()
 
             # A message that reaches the session with its start (signal-with-start), before
@@ -221,6 +247,43 @@ async def record(out: Path) -> None:
             await delegating.result()
             helper = agents.get("replay-agents/agent-1")
 
+            # A PermissionRequest hook allows the first Bash, a person the second
+            # (Notification, PostToolBatch and Stop hooks run too); then a budget stop (20
+            # tokens a call: the second call passed 30) and set_budget, which resumes the turn.
+            budget = await agents.start(SessionConfig(
+                model=models["budget"], prompt="spend", workspace=str(work),
+                tools=["Bash"], budget={"max_tokens": 30}), session_id="replay-budget")
+            await budget.approve(await asked(budget, "toolu_71"))
+            await until(budget, "idle")
+            await budget.workflow.signal("set_budget", {"max_tokens": None})
+            while (status := await budget.status()).usage.output_tokens < 30 \
+                    or status.state.kind != "idle":
+                await asyncio.sleep(0.05)
+            await budget.end()
+            await budget.result()
+
+            # A Claude session on the fake Messages API: thinking asked for, and a title
+            # from a small model after the first turn.
+            with FakeAnthropic() as fake:
+                os.environ["ANTHROPIC_BASE_URL"] = fake.base_url
+                os.environ["ANTHROPIC_API_KEY"] = "record"
+                from tenure.providers.anthropic import default_client
+                default_client.cache_clear()
+                fake.add(FakeAnthropic.stream([
+                    {"type": "thinking", "thinking": "Look first.", "signature": "s"},
+                    use("Read", {"file_path": "notes.txt"}, 80)]),
+                    FakeAnthropic.stream(["It says first line."]))
+                titled = await agents.start(SessionConfig(
+                    model="claude-sonnet-4-5", prompt="what do the notes say?",
+                    workspace=str(work), tools=["Read"], max_tokens=4096,
+                    thinking={"type": "enabled", "budget_tokens": 2048}),
+                    session_id="replay-titled")
+                await until(titled, "idle", turn=2)
+                while (await titled.status()).title == "what do the notes say?":
+                    await asyncio.sleep(0.05)
+                await titled.end()
+                await titled.result()
+
         # A host move: the worker that hosts the session's tools goes away between two
         # turns; the next tool call waits for it, then the session moves to another.
         first = build_worker(client, task_queue="record-hosts")
@@ -239,7 +302,7 @@ async def record(out: Path) -> None:
 
             out.mkdir(parents=True, exist_ok=True)
             for handle in (approvals, chat, failing, jobs, long, parallel, early, delegating,
-                           helper, hosts):
+                           helper, budget, titled, hosts):
                 runs_of = [r async for r in client.list_workflows(f"WorkflowId = '{handle.id}'")]
                 for n, run in enumerate(reversed(runs_of), 1):
                     history = await client.get_workflow_handle(
