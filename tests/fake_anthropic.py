@@ -34,7 +34,7 @@ from tenure.activities.titles import TITLE_PROMPT
 TITLE = "Fake title"
 """What the fake answers a session's title request with."""
 
-from tenure.providers.anthropic import DEPRECATED_MODELS
+from tenure.providers.deprecation import DEPRECATED_MODELS
 
 DEPRECATED_MODEL, DEPRECATED_END = next(iter(DEPRECATED_MODELS.items()))
 """A model the installed SDK lists as deprecated, and its end of life (the list changes

@@ -3,7 +3,9 @@ as the real one does: `data: {chunk}` lines of `chat.completion.chunk` objects, 
 chunk with `usage` when `stream_options.include_usage` is set, then `data: [DONE]`.
 
 Queue replies with `add(...)`; each request takes the oldest and is recorded in
-`requests`, so tests check what the official `openai` SDK sent."""
+`requests`, so tests check what the official `openai` SDK sent. A reply may be paced
+(`delay_s` before its first chunk, `chunk_delay_s` before each text chunk), and `sent`
+records when each text chunk was written, for measuring delivery latency."""
 
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ class OpenAIReply:
     error_message: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     chunk_chars: int = 6
+    delay_s: float = 0.0
+    chunk_delay_s: float = 0.0
 
 
 @dataclass
@@ -52,10 +56,20 @@ class OpenAIRequest:
     headers: dict[str, str]
 
 
+@dataclass
+class SentText:
+    """A chunk of text the server wrote, and `time.monotonic()` just before it did."""
+
+    request: OpenAIRequest
+    text: str
+    at: float
+
+
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[OpenAIRequest] = []
         self.title_requests: list[OpenAIRequest] = []
+        self.sent: list[SentText] = []
         self._replies: deque[OpenAIReply] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -96,13 +110,15 @@ class FakeOpenAI:
     @staticmethod
     def stream(
         text: str = "", *, tool_calls: list[ToolCall] | None = None, reasoning: str = "",
-        usage: dict[str, Any] | None = None,
+        usage: dict[str, Any] | None = None, chunk_chars: int = 6, delay_s: float = 0.0,
+        chunk_delay_s: float = 0.0,
     ) -> OpenAIReply:
         calls = tool_calls or []
         return OpenAIReply(
             kind="stream", text=text, reasoning=reasoning, tool_calls=calls,
             finish_reason="tool_calls" if calls else "stop",
             usage=usage or {"prompt_tokens": 12, "completion_tokens": 7},
+            chunk_chars=chunk_chars, delay_s=delay_s, chunk_delay_s=chunk_delay_s,
         )
 
     @staticmethod
@@ -144,6 +160,11 @@ def _chunks(reply: OpenAIReply, model: str, with_usage: bool) -> list[dict[str, 
     return out
 
 
+def _text_of(chunk: dict[str, Any]) -> str:
+    choices = chunk.get("choices") or [{}]
+    return str(choices[0].get("delta", {}).get("content") or "")
+
+
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -167,8 +188,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                            reply.headers)
             else:
                 include = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._sse(_chunks(reply, str(body.get("model")), include),
-                          end=reply.kind != "cut_midway")
+                self._sse(_chunks(reply, str(body.get("model")), include), reply, request)
 
         def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
             payload = json.dumps(data).encode()
@@ -180,15 +200,21 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _sse(self, chunks: list[dict[str, Any]], end: bool) -> None:
+        def _sse(self, chunks: list[dict[str, Any]], reply: OpenAIReply, request: OpenAIRequest) -> None:
+            end = reply.kind != "cut_midway"
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            lines = [f"data: {json.dumps(c)}\n\n".encode() for c in chunks]
-            if end:
-                lines.append(b"data: [DONE]\n\n")
-            for line in lines:
+            time.sleep(reply.delay_s)
+            for data in [*chunks, "[DONE]"] if end else chunks:
+                text = "" if isinstance(data, str) else _text_of(data)
+                if text and reply.chunk_delay_s:
+                    time.sleep(reply.chunk_delay_s)
+                line = f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+                if text:
+                    with fake._lock:
+                        fake.sent.append(SentText(request, text, time.monotonic()))
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()
             if end:

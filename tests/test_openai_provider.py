@@ -25,7 +25,7 @@ from tenure.models.messages import ImageSource
 from tenure.models.catalog import DEFAULT_CONTEXT_WINDOW, context_window
 from tenure.providers import deprecation, provider_for
 from tenure.providers.base import ModelCallError
-from tenure.providers.openai import MISSING_KEY, OpenAIProvider
+from tenure.providers.openai import MISSING_KEY, OpenAIProvider, default_client
 
 TOOLS = [{"name": "Read", "description": "Read a file",
           "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}}]
@@ -36,7 +36,9 @@ def openai_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        default_client.cache_clear()
         yield server
+    default_client.cache_clear()
 
 
 def request(*messages: Message, system: str | None = "Be brief.",
@@ -161,7 +163,7 @@ async def test_errors_are_classified_and_retry_after_is_honoured(openai_fake: Fa
     openai_fake.add(FakeOpenAI.cut_midway())
     with pytest.raises(ModelCallError) as cut:
         await complete(request())
-    assert cut.value.retryable
+    assert cut.value.retryable and "broke off" in str(cut.value)
     assert len(openai_fake.requests) == 3  # the SDK's own retries are off
 
 
@@ -169,14 +171,17 @@ async def test_no_key_and_no_server_are_retryable_with_a_clear_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    default_client.cache_clear()
     with pytest.raises(ModelCallError) as missing:
         await complete(request())
     assert missing.value.retryable and str(missing.value) == MISSING_KEY
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    default_client.cache_clear()  # the key is there now: a client is made and kept
     with pytest.raises(ModelCallError) as away:
         await complete(request())
     assert away.value.retryable and "cannot reach the OpenAI-compatible API" in str(away.value)
+    default_client.cache_clear()
 
 
 async def test_a_session_on_openai_runs_its_tools(
@@ -204,6 +209,22 @@ def test_compaction_knows_some_openai_windows_and_assumes_the_default_otherwise(
     assert context_window("openai:gpt-4.1-nano") == 1_047_576
     assert context_window("openai:llama3.2") == DEFAULT_CONTEXT_WINDOW
     assert deprecation("openai:gpt-4o") is None
+
+
+async def test_a_retired_openai_model_is_named_from_the_catalog_once_per_worker(
+    openai_fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The anthropic SDK lists only Claude models; the catalog's table covers the rest."""
+    notice = "The model gpt-4.5-preview is deprecated: its end of life is July 14th, 2025"
+    assert deprecation("openai:gpt-4.5-preview") == notice
+    assert deprecation("openai:gpt-4.5-preview-2025-02-27") == notice.replace(
+        "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27"
+    )
+    assert deprecation("scripted:/tmp/gpt-4.5-preview") is None
+    openai_fake.add(FakeOpenAI.stream("one"), FakeOpenAI.stream("two"))
+    for _ in range(2):
+        await OpenAIProvider("gpt-4.5-preview").complete(request(), TOOLS, lambda k, t: None)
+    assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == [notice]
 
 
 async def test_a_429_and_a_cut_stream_are_retried_by_the_session(

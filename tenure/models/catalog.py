@@ -1,5 +1,6 @@
 """What tenure knows of each model: its context window (what automatic compaction
-measures against) and its prices (what budgets count), in one table.
+measures against), its prices (what budgets count) and its end of life (what the CLI and
+the workers warn of), in one table.
 
 Entries are model-name prefixes; the longest match wins. Prices are US dollars per
 million tokens, as the providers published them when this table was written: override
@@ -76,6 +77,21 @@ PRICES: dict[str, Prices] = {
     "o4-mini": Prices(input=1.1, output=4.4, cache_read=0.275),
 }
 
+END_OF_LIFE: dict[str, str] = {
+    "claude-2": "July 21st, 2025",
+    "claude-3-sonnet": "July 21st, 2025",
+    "claude-3-5-sonnet": "October 22nd, 2025",
+    "claude-3-opus": "January 5th, 2026",
+    "claude-3-7-sonnet": "February 19th, 2026",
+    "claude-3-5-haiku": "February 19th, 2026",
+    "gpt-4-32k": "June 6th, 2025",
+    "gpt-4.5-preview": "July 14th, 2025",
+    "o1-preview": "July 28th, 2025",
+    "o1-mini": "October 27th, 2025",
+}
+"""When a provider stops (or stopped) serving a model, as it announced it. For Claude
+models the anthropic SDK's own list (newer, with each SDK release) comes first."""
+
 
 def _name(model: str) -> str:
     """`claude-x` of `anthropic:claude-x`, `gpt-4o` of `openai:gpt-4o`."""
@@ -96,3 +112,8 @@ def prices(model: str, overrides: dict[str, Prices] | None = None) -> Prices | N
     """The prices of `model`, the overrides first; None when neither knows them."""
     name = _name(model)
     return _longest(overrides or {}, name) or _longest(PRICES, name)
+
+
+def end_of_life(model: str) -> str | None:
+    """The announced end of life of `model`, if the table lists one."""
+    return _longest(END_OF_LIFE, _name(model))

@@ -6,6 +6,7 @@ from tenure.providers.base import (
     StreamCallback,
     is_retryable_status,
 )
+from tenure.providers.deprecation import deprecation
 
 
 def provider_for(model: str) -> Provider:
@@ -28,17 +29,6 @@ def provider_for(model: str) -> Provider:
     from tenure.providers.anthropic import AnthropicProvider
 
     return AnthropicProvider(rest if sep else model)
-
-
-def deprecation(model: str) -> str | None:
-    """For a Claude model (bare or `anthropic:NAME`) that the anthropic SDK lists as
-    deprecated, a sentence on its end of life."""
-    prefix, sep, rest = model.partition(":")
-    if sep and prefix != "anthropic":
-        return None
-    from tenure.providers.anthropic import deprecation as anthropic_deprecation
-
-    return anthropic_deprecation(rest if sep else model)
 
 
 __all__ = [

@@ -7,7 +7,6 @@ failure becomes a ModelCallError that says whether another try can help.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import socket
 import warnings
@@ -16,12 +15,6 @@ from typing import Any, cast
 
 import anthropic
 
-try:
-    from anthropic._data import DEPRECATED_MODELS
-except ImportError:  # SDK releases before the list moved to anthropic._data
-    from anthropic.resources.messages.messages import (  # type: ignore[attr-defined]
-        DEPRECATED_MODELS,
-    )
 from anthropic.types import (
     InputJSONDelta,
     MessageParam,
@@ -53,6 +46,7 @@ from tenure.models import (
     Usage,
 )
 from tenure.providers.base import (
+    STALL_SECONDS,
     ModelCallError,
     StreamCallback,
     connection_problem,
@@ -61,16 +55,13 @@ from tenure.providers.base import (
     retry_after,
     tool_input,
 )
+from tenure.providers.deprecation import warn_if_deprecated
 
 MISSING_KEY = (
     f"ANTHROPIC_API_KEY is not set on worker {socket.gethostname()}:{os.getpid()}; "
     "another worker with the key may serve this call"
 )
 SDK_DEPRECATION_WARNING = r"The model '.*' is deprecated"
-STALL_SECONDS = 120.0
-"""A stream that sends nothing (not even its pings) for this long has stalled: the
-attempt fails and is retried, rather than waiting out the activity's 10 minutes."""
-
 
 # The HTTP status each API error type comes with, to classify an `error` event that
 # arrives inside a 200 stream. Unknown types count as a server error (retryable).
@@ -95,28 +86,13 @@ def default_client() -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(max_retries=0, timeout=timeout)
 
 
-def deprecation(model: str) -> str | None:
-    """A sentence on the model's end of life, if the SDK lists it as deprecated."""
-    end = DEPRECATED_MODELS.get(model)
-    return f"The model {model} is deprecated: its end of life is {end}" if end else None
-
-
-def warn_if_deprecated(model: str) -> None:
-    """One warning per worker and model that the SDK lists as deprecated, in place of the
-    SDK's own at every call. That one is silenced by a filter for its message alone, added
-    (or moved to the front) and never removed: a filter set and restored around the call
-    would be undone out of order by concurrent calls, and leave every DeprecationWarning
-    of the process ignored."""
+def silence_sdk_deprecation_warning() -> None:
+    """Silence the SDK's warning at every call of a deprecated model (tenure warns once,
+    see tenure.providers.deprecation) by a filter for its message alone, added (or moved
+    to the front) and never removed: a filter set and restored around the call would be
+    undone out of order by concurrent calls, and leave every DeprecationWarning of the
+    process ignored."""
     warnings.filterwarnings("ignore", SDK_DEPRECATION_WARNING, DeprecationWarning)
-    if model in _warned:
-        return
-    _warned.add(model)
-    if notice := deprecation(model):
-        logger.warning("%s", notice)
-
-
-_warned: set[str] = set()
-logger = logging.getLogger(__name__)
 
 
 class AnthropicProvider:
@@ -128,7 +104,8 @@ class AnthropicProvider:
         self, request: ModelRequest, tools: list[dict[str, Any]], on_delta: StreamCallback
     ) -> ModelResponse:
         builder = _ResponseBuilder(on_delta)
-        warn_if_deprecated(self.model)
+        silence_sdk_deprecation_warning()
+        warn_if_deprecated(f"anthropic:{self.model}")
         try:
             client = self._client or default_client()
             stream = await client.messages.create(
@@ -142,7 +119,10 @@ class AnthropicProvider:
                 stream=True,
             )
             async with stream:
-                await feed(stream, builder.add, "Anthropic", (anthropic.AnthropicError,))
+                await feed(
+                    stream, builder.add, "Anthropic", (anthropic.AnthropicError,),
+                    anthropic.APIConnectionError,
+                )
         except anthropic.APIStatusError as e:
             raise _status_error(e) from e
         except anthropic.APIConnectionError as e:  # includes APITimeoutError

@@ -14,6 +14,9 @@ from tenure.models import MALFORMED_INPUT_KEY, ModelRequest, ModelResponse
 T = TypeVar("T")
 StreamCallback = Callable[[str, str], None]
 """Called with (kind, delta) as output arrives: kind is `text` or `thinking`."""
+STALL_SECONDS = 120.0
+"""A stream that sends nothing (not even its pings) for this long has stalled: the
+attempt fails and is retried, rather than waiting out the activity's 10 minutes."""
 
 
 class ModelCallError(Exception):
@@ -107,19 +110,24 @@ async def feed(
     add: Callable[[T], None],
     provider: str,
     classified: tuple[type[Exception], ...],
+    connection: type[Exception],
 ) -> None:
     """Pass each item of a provider's stream to `add`.
 
-    Once the response has started, the SDKs let errors of their HTTP library through
-    unwrapped (a dropped connection, a read timeout, a garbled event). A model call is
-    safe to retry, so any such failure is a retryable ModelCallError; the errors the SDK
-    itself raises (`classified`) go on to the provider's own classification.
+    Once the response has started, a dropped connection, a read timeout or a garbled event
+    means the stream broke off: some SDK releases let their HTTP library's error through
+    unwrapped, newer ones wrap it in their `connection` error. A model call is safe to
+    retry, so either is a retryable ModelCallError that says the stream broke off; the
+    other errors the SDK itself raises (`classified`) go on to the provider's own
+    classification.
     """
     try:
         async for item in stream:
             add(item)
     except Exception as e:
-        if isinstance(e, (ModelCallError, *classified)):
+        if isinstance(e, ModelCallError) or (
+            isinstance(e, classified) and not isinstance(e, connection)
+        ):
             raise
         raise ModelCallError(
             f"The {provider} stream broke off: {type(e).__name__}: {e}", retryable=True

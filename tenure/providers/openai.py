@@ -12,6 +12,7 @@ Reasoning an endpoint streams (`reasoning_content` or `reasoning`) comes back as
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from tenure.models import (
     Usage,
 )
 from tenure.providers.base import (
+    STALL_SECONDS,
     ModelCallError,
     StreamCallback,
     connection_problem,
@@ -45,6 +47,7 @@ from tenure.providers.base import (
     retry_after,
     tool_input,
 )
+from tenure.providers.deprecation import warn_if_deprecated
 
 MISSING_KEY = (
     "No OpenAI credential on this worker: set OPENAI_API_KEY in the worker's environment "
@@ -55,10 +58,14 @@ OPENAI_HOST = "api.openai.com"
 _STOP_REASONS = {"tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 
 
+@functools.cache
 def default_client() -> openai.AsyncOpenAI:
-    """A client from the worker's environment, without the SDK's own retries."""
+    """The process's shared client (one pool of connections, kept open from call to call),
+    from the worker's environment, without the SDK's own retries. A worker without
+    OPENAI_API_KEY gets no client, and is asked again at the next call."""
+    timeout = openai.Timeout(600.0, connect=10.0, read=STALL_SECONDS)
     try:
-        return openai.AsyncOpenAI(max_retries=0)
+        return openai.AsyncOpenAI(max_retries=0, timeout=timeout)
     except openai.OpenAIError as e:  # no OPENAI_API_KEY
         raise ModelCallError(MISSING_KEY, retryable=True) from e
 
@@ -72,6 +79,7 @@ class OpenAIProvider:
         self, request: ModelRequest, tools: list[dict[str, Any]], on_delta: StreamCallback
     ) -> ModelResponse:
         builder = _ResponseBuilder(on_delta)
+        warn_if_deprecated(f"openai:{self.model}")
         client = self._client or default_client()
         try:
             # OpenAI's own API wants max_completion_tokens (its reasoning models refuse
@@ -91,7 +99,7 @@ class OpenAIProvider:
             )
             async with stream:
                 classified = (openai.APIStatusError, openai.APIConnectionError)
-                await feed(stream, builder.add, "OpenAI", classified)
+                await feed(stream, builder.add, "OpenAI", classified, openai.APIConnectionError)
         except openai.APIStatusError as e:
             raise _status_error(e) from e
         except openai.APIConnectionError as e:  # includes APITimeoutError
