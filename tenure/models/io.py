@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenure.models.agents import AgentDefinition
 from tenure.models.config import PermissionRules, ThinkingConfig
@@ -18,6 +18,9 @@ from tenure.models.policy import WorkerPolicy
 
 
 class ToolInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    """Frozen: the sessions on a worker share one copy of each (tenure.workflows.shared)."""
+
     name: str
     kind: ToolKind
     concurrent: bool = False

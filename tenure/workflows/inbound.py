@@ -27,6 +27,7 @@ from tenure.models.events import (
     ThinkingDelta,
 )
 from tenure.models.validation import validation_problems
+from tenure.workflows.shared import lean
 
 STREAM_PUBLISH_SIGNAL = "__temporal_workflow_stream_publish"
 """The signal that `temporalio.contrib.workflow_streams` publishes through."""
@@ -63,7 +64,7 @@ def session_input(args: Sequence[Any]) -> tuple[SessionConfig, SessionCarry | No
             non_retryable=True,
         )
     try:
-        config = SessionConfig.model_validate(args[0])
+        config = lean(SessionConfig.model_validate(args[0]))
     except ValidationError as e:
         raise ApplicationError(
             f"Invalid SessionConfig: {validation_problems(e)}",
@@ -71,9 +72,10 @@ def session_input(args: Sequence[Any]) -> tuple[SessionConfig, SessionCarry | No
             non_retryable=True,
         ) from None
     if len(args) == 1 or args[1] is None:
+        _release(args)
         return config, None
     try:
-        return config, SessionCarry.model_validate(args[1])
+        carry = SessionCarry.model_validate(args[1])
     except ValidationError as e:
         raise ApplicationError(
             f"Invalid SessionConfig: expected one SessionConfig object as the workflow "
@@ -83,6 +85,18 @@ def session_input(args: Sequence[Any]) -> tuple[SessionConfig, SessionCarry | No
             type="InvalidSessionConfig",
             non_retryable=True,
         ) from None
+    _release(args)
+    return config, carry
+
+
+def _release(args: Sequence[Any]) -> None:
+    """Empty the decoded input once it is validated. The SDK keeps the workflow's
+    arguments for the whole run; as plain JSON they would hold the config, and a
+    continued session's carried transcript, a second time. The session holds what
+    was validated, and run() does not read its arguments."""
+    for arg in args:
+        if isinstance(arg, dict):
+            arg.clear()
 
 
 def payload(args: Sequence[RawValue], model: type[M]) -> M:

@@ -8,7 +8,6 @@ enqueue; the main loop runs the turns.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +27,6 @@ from temporalio.contrib.workflow_streams import (
     PollInput,
     PollResult,
     PublishInput,
-    WorkflowStream,
 )
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
@@ -129,6 +127,8 @@ from tenure.models.transcript import (
 from tenure.models.validation import validation_problems
 from tenure.permissions import Decision, decide, session_rule
 from tenure.workflows import inbound, stream_tail, subagents
+from tenure.workflows.shared import kept, shared_setup
+from tenure.workflows.stream_store import SessionStream
 from tenure.workflows.inbound import STREAM_PUBLISH_SIGNAL, Rejected
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -313,14 +313,14 @@ class AgentSession:
         self._error: str | None = carry.error if carry else None
         self._interrupted = carry.interrupted if carry else False
         self._ending = False
-        self._setup: SessionSetup | None = carry.setup if carry else None
+        self._setup: SessionSetup | None = shared_setup(carry.setup) if carry else None
         self._mcp_revision = 1 if self._setup and self._setup.mcp_tools else 0
         self._mcp_sent = 0
         """The version of the MCP tool list (it changes when a server's list does), and
         the one the last model call sent: a call carries the list only when it changed."""
         self._hook_context: list[str] = carry.hook_context if carry else []
         """Context from hooks, added to the next user message the model sees."""
-        self._stream = WorkflowStream(carry.stream if carry else None)
+        self._stream = SessionStream(carry.stream if carry else None)
         self._events = self._stream.topic(EVENTS_TOPIC)
         self._message_events: dict[int, MessageEventRef] = {}
         """The stream's large message events, by offset: how to rebuild each from the
@@ -343,9 +343,6 @@ class AgentSession:
                 PollInput(topics=[], from_offset=offset)
             ),
         )
-        self._stream_sizes: deque[int] = deque()
-        self._stream_bytes = 0
-        """Sizes of the events the stream holds in memory, oldest first."""
         self._polls = 0
         self._last_poll: datetime | None = None
         self._retry: ModelRetryStatus | None = None
@@ -357,7 +354,7 @@ class AgentSession:
         """The current tool batch runs its calls side by side (see _run_batch)."""
         self._agents_started = carry.agents_started if carry else 0
         """Subagents started so far: the next one's id ends in `/agent-<this + 1>`."""
-        self._subagent_usage = carry.subagent_usage if carry else Usage()
+        self._subagent_usage = carry.subagent_usage if carry else kept(Usage())
         """What the finished subagents used, theirs included."""
         self._cost = carry.cost_usd if carry else 0.0
         self._subagent_cost = carry.subagent_cost_usd if carry else 0.0
@@ -591,17 +588,13 @@ class AgentSession:
     def _trim_stream(self) -> None:
         """Keep only a tail of the event stream in memory: at most STREAM_TAIL_ITEMS
         events and about STREAM_TAIL_BYTES (a follower further behind reads the
-        transcript instead). Sizes are measured once per event, as they come."""
-        log = self._stream._log  # noqa: SLF001 - the stream has no public size
-        for item in log[len(self._stream_sizes):]:
-            size = item.data.ByteSize()
-            self._stream_sizes.append(size)
-            self._stream_bytes += size
-        drop = 0
-        while len(self._stream_sizes) > 1 and (
-            len(self._stream_sizes) > STREAM_TAIL_ITEMS or self._stream_bytes > STREAM_TAIL_BYTES
+        transcript instead)."""
+        sizes = [item.data.ByteSize() for item in self._stream._log]  # noqa: SLF001
+        kept_bytes, drop = sum(sizes), 0
+        while len(sizes) - drop > 1 and (
+            len(sizes) - drop > STREAM_TAIL_ITEMS or kept_bytes > STREAM_TAIL_BYTES
         ):
-            self._stream_bytes -= self._stream_sizes.popleft()
+            kept_bytes -= sizes[drop]
             drop += 1
         if drop:
             base = self._stream._base_offset + drop  # noqa: SLF001
@@ -651,6 +644,7 @@ class AgentSession:
             summary="prepare session",
             **options,
         )
+        setup = shared_setup(setup)
         if setup.mcp_tools != (self._setup.mcp_tools if self._setup else []):
             self._mcp_revision += 1
         for server in setup.mcp_servers:
@@ -1605,7 +1599,7 @@ class AgentSession:
         content = self._messages[-1].content
         index = self._index(len(self._messages) - 1)
         event = self._publish(MessageAdded, kind=kind, index=index, content=content[start:])
-        if len(self._stream._log[-1].data.data) >= stream_tail.BY_REFERENCE_BYTES:  # noqa: SLF001
+        if self._stream.last_size() >= stream_tail.BY_REFERENCE_BYTES:
             self._message_events[self._stream_end() - 1] = MessageEventRef(
                 turn=event.turn, at=event.at, kind=kind, index=index, start=start, end=len(content)
             )

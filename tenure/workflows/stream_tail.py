@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from temporalio import workflow
-from temporalio.contrib.workflow_streams import WorkflowStream, WorkflowStreamItem
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from tenure.models.carry import MessageEventRef
 from tenure.models.events import MessageAdded
 from tenure.models.messages import Message
+from tenure.workflows.stream_store import SessionStream
 
 BY_REFERENCE_BYTES = 1024
 """A message event from this size goes over by reference; a smaller one costs a handover
@@ -61,24 +61,24 @@ def slim_state(
 
 
 def rebuild_items(
-    stream: WorkflowStream,
+    stream: SessionStream,
     refs: dict[int, MessageEventRef],
     messages: Sequence[Message],
     first_index: int,
     summarized: bool,
 ) -> None:
     """Put back the message events a previous run carried as references."""
-    log = stream._log  # noqa: SLF001 - the stream has no public way to set an item
+    kept = len(stream._log)  # noqa: SLF001 - the stream has no public size
     base = stream._base_offset  # noqa: SLF001
     converter = workflow.payload_converter()
     for offset, ref in refs.items():
         position = context_position(ref.index, messages, first_index, summarized)
         at = offset - base
-        if position is None or not 0 <= at < len(log):
+        if position is None or not 0 <= at < kept:
             continue  # cannot happen with a carry this module slimmed
         event = MessageAdded(
             turn=ref.turn, at=ref.at, kind=ref.kind, index=ref.index,
             content=messages[position].content[ref.start : ref.end],
         )
         payload = converter.to_payloads([event.model_dump(mode="json")])[0]
-        log[at] = WorkflowStreamItem(topic=log[at].topic, data=payload)
+        stream.replace(at, payload)
