@@ -5,6 +5,7 @@ These tests count objects, not bytes or milliseconds."""
 from __future__ import annotations
 
 import gc
+import uuid
 
 from conftest import ScriptWriter, StartSession, text, wait_for
 
@@ -70,9 +71,10 @@ async def test_a_session_does_not_keep_its_input_twice(
 
 
 def test_kept_values_are_one_copy_per_equal_value() -> None:
-    first, second = ToolInfo(name="Read", kind="read"), ToolInfo(name="Read", kind="read")
+    name = f"Probe{uuid.uuid4().hex}"  # a tool no session of this process has kept
+    first, second = ToolInfo(name=name, kind="read"), ToolInfo(name=name, kind="read")
     assert kept(first) is first and kept(second) is first
-    assert kept(ToolInfo(name="Read", kind="read", concurrent=True)) is not first
+    assert kept(ToolInfo(name=name, kind="read", concurrent=True)) is not first
     assert kept(WorkerPolicy(deny=["Bash"])) is not kept(WorkerPolicy())
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import ClassVar
 
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import DataConverter, ExternalStorage, StorageDriver
 
 from tenure import settings
@@ -19,12 +20,36 @@ THRESHOLD = 256 * 1024
 (it warns from 512 KB and refuses 2 MB) and none of a usual turn's."""
 
 
+class SharedPayloadConverter(PydanticPayloadConverter):
+    """Pydantic JSON, one instance per process. The SDK makes a payload converter for
+    every workflow it runs, and pydantic's keeps a cache of TypeAdapters (their schemas
+    built in Rust): a worker with a thousand idle sessions held a thousand converters
+    and their caches. The converter has no other state, so one serves every session."""
+
+    _instance: ClassVar[SharedPayloadConverter | None] = None
+    _ready = False
+
+    def __new__(cls) -> SharedPayloadConverter:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __init__(self) -> None:
+        if not self._ready:
+            super().__init__()
+            self._ready = True
+
+
 def data_converter() -> DataConverter:
     """tenure's data converter: pydantic JSON, payloads from THRESHOLD bytes to the
     store TENURE_PAYLOAD_STORE names: `files` (the default, under TENURE_PAYLOAD_DIR or
     the user data directory) or `s3` (bucket TENURE_S3_BUCKET)."""
     storage = ExternalStorage(drivers=[_driver()], payload_size_threshold=THRESHOLD)
-    return dataclasses.replace(pydantic_data_converter, external_storage=storage)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_converter_class=SharedPayloadConverter,
+        external_storage=storage,
+    )
 
 
 def _driver() -> StorageDriver:
