@@ -10,6 +10,7 @@ import uuid
 from conftest import ScriptWriter, StartSession, text, wait_for
 
 from tenure.models import SessionConfig, SessionSetup, WorkerPolicy
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.contrib.workflow_streams import WorkflowStreamItem
 
 from tenure.models.io import ToolInfo
@@ -33,6 +34,8 @@ async def test_idle_sessions_share_their_workers_tool_list_and_policy(
     # Each session decoded its own tool list from its setup; it holds the worker's copy.
     assert len(alive(ToolInfo)) < 2 * tools
     assert len(alive(WorkerPolicy)) < 3
+    # and one payload converter (with its cache of TypeAdapters), not one per session
+    assert len([o for o in gc.get_objects() if isinstance(o, PydanticPayloadConverter)]) < 4
     for session in sessions:
         await session.end()
 
