@@ -10,7 +10,9 @@ its own, so its CPU time and memory are read from /proc.
 
 1. one more turn on an idle interactive session (message sent to turn done, polled);
 2. worker CPU per turn over `conversations` x `turns` turns;
-3. worker memory per idle session, and the time to start `sessions` of them;
+3. worker memory per idle session, and the time to start `sessions` of them (each
+   with its first turn), with the worker's and the dev server's CPU time per session
+   started: starting is CPU-bound, and the server does most of it.
 """
 
 from __future__ import annotations
@@ -46,8 +48,7 @@ class Kind:
         self.start, self.turns = start, turns
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.worker.pid)
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.worker.pid}/status").read_text().splitlines():
@@ -67,6 +68,15 @@ class Kind:
         handle = await self.start(f"{self.name}-{uuid.uuid4().hex[:10]}")
         await self.turn(handle)
         return handle
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        total += cpu_seconds(int(child))
+    return total
 
 
 def tenure_kind(client: Client, queue: str, worker: asyncio.subprocess.Process, model: str,
@@ -120,16 +130,20 @@ async def cpu_per_turn(kind: Kind, conversations: int, turns: int) -> float:
     return (kind.cpu_seconds() - before) / (conversations * turns) * 1000
 
 
-async def idle_sessions(kind: Kind, sessions: int) -> tuple[float, float]:
-    """Seconds to start `sessions` idle sessions (ten at a time), and bytes per session."""
+async def idle_sessions(kind: Kind, sessions: int, server: int) -> list[float]:
+    """Seconds to start `sessions` idle sessions (ten at a time), KB per session, and the
+    worker's and the server's (pid `server`) CPU ms per session started."""
     await asyncio.sleep(2)
     before = kind.rss_bytes()
+    worker_cpu, server_cpu = kind.cpu_seconds(), cpu_seconds(server)
     started = time.perf_counter()
     for _ in range(sessions // 10):
         await asyncio.gather(*(kind.idle_session() for _ in range(10)))
     elapsed = time.perf_counter() - started
+    worker_cpu, server_cpu = kind.cpu_seconds() - worker_cpu, cpu_seconds(server) - server_cpu
     await asyncio.sleep(2)
-    return elapsed, (kind.rss_bytes() - before) / sessions
+    per_session = (kind.rss_bytes() - before) / sessions / 1024
+    return [per_session, elapsed, worker_cpu / sessions * 1000, server_cpu / sessions * 1000]
 
 
 async def main(sessions: int, conversations: int, turns: int) -> None:
@@ -154,8 +168,7 @@ async def main(sessions: int, conversations: int, turns: int) -> None:
         for kind in kinds:
             rows[kind.name].append(await cpu_per_turn(kind, conversations, turns))
         for kind in kinds:
-            elapsed, per_session = await idle_sessions(kind, sessions)
-            rows[kind.name] += [per_session / 1024, elapsed]
+            rows[kind.name] += await idle_sessions(kind, sessions, server.process.pid)
     finally:
         for process in workers:
             process.kill()
@@ -164,7 +177,9 @@ async def main(sessions: int, conversations: int, turns: int) -> None:
     names = ["one more turn on an idle interactive session, ms",
              f"worker CPU per turn ({conversations} conversations x {turns} turns), ms",
              f"worker memory per idle session ({sessions} sessions), KB",
-             f"time to start {sessions} sessions, s"]
+             f"time to start {sessions} sessions, s",
+             "worker CPU per session started, ms",
+             "server CPU per session started, ms"]
     print("| figure | floor | tenure | ratio |\n|---|---:|---:|---:|")
     for index, name in enumerate(names):
         value = rows["tenure"][index]
