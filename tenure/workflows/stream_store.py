@@ -74,7 +74,8 @@ class SessionStream(WorkflowStream):
 
     def replace(self, at: int, payload: Payload) -> None:
         """Put `payload` in place of the item at index `at` of the kept log (same topic)."""
-        self._log[at] = _stored(WorkflowStreamItem(topic=self._log[at].topic, data=payload))
+        item = StoredItem(self._log[at].topic, payload)
+        self._log[at] = cast(WorkflowStreamItem[Payload], item)
 
 
 def _stored(item: WorkflowStreamItem[Payload]) -> WorkflowStreamItem[Payload]:
