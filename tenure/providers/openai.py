@@ -98,8 +98,10 @@ class OpenAIProvider:
                 extra_body={limit: request.max_tokens},
             )
             async with stream:
-                classified = (openai.APIStatusError, openai.APIConnectionError)
-                await feed(stream, builder.add, "OpenAI", classified, openai.APIConnectionError)
+                await feed(
+                    stream, builder.add, "OpenAI", (openai.APIStatusError,),
+                    openai.APIConnectionError,
+                )
         except openai.APIStatusError as e:
             raise _status_error(e) from e
         except openai.APIConnectionError as e:  # includes APITimeoutError
