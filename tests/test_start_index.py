@@ -38,4 +38,3 @@ async def test_the_model_and_title_go_with_the_first_state(
     assert attributes["TenureModel"] == model
     assert attributes["TenureTitle"] == "Nightly"
     assert attributes["TenureState"] == "done"
-

@@ -41,8 +41,8 @@ def kept(value: M) -> M:
 def lean(value: M) -> M:
     """`value`, with only the fields that differ from their defaults marked as given (the
     set of given names alone was a third of a session's config). Marked in place: a
-    `model_construct` copy looked up every default factory's signature, at a fifth of the
-    worker's CPU for a session's first workflow task."""
+    `model_construct` copy looked up every default factory's signature: about half of the
+    workflow code's CPU in a session's first workflow task."""
     given = set(value.model_dump(exclude_defaults=True))
     object.__setattr__(value, "__pydantic_fields_set__", given)
     return value
