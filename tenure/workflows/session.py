@@ -172,9 +172,9 @@ TITLES = "generated-titles"
 scripted session's is made up in the workflow, with no command of its own)."""
 LEAN_START = "lean-start"
 """A session started under this code (until INDEX_AT_START) has all of COARSE_INDEX,
-CHECK_INPUT and FAIL_ON_ERROR, under one marker in place of three: the SDK follows each marker with an
-upsert of `TemporalChangeVersion`, so that is four history events and two visibility
-writes fewer at the start of each run."""
+CHECK_INPUT and FAIL_ON_ERROR, under one marker in place of three: the SDK follows each
+marker with an upsert of `TemporalChangeVersion`, so that is four history events and two
+visibility writes fewer at the start of each run."""
 INDEX_AT_START = "index-model-with-state"
 """A session started under this code has all of LEAN_START (under this marker in its
 place) and writes its model and title in the same upsert as its first state, not in an
