@@ -52,6 +52,37 @@ async def test_no_deltas_without_a_follower_and_deltas_with_one(
     await session.end()
 
 
+async def test_a_new_session_streams_its_first_reply_for_its_starter_and_no_more_unfollowed(
+    script: ScriptWriter, start_session: StartSession
+) -> None:
+    """Whoever started a session is about to subscribe: its first model call streams
+    before anyone polls. Nobody did by its end, so the calls after it stream nothing."""
+    model = script([[text("first, "), tool_use("Glob", {"pattern": "*"})], [text("second")],
+                    [text("third")]])
+    session = await start_session(model, mode="interactive", prompt="look")
+    for turns in (2, 3):
+        while (await session.status()).turn < turns or (await session.status()).state.kind != "idle":
+            await asyncio.sleep(0.05)
+        if turns == 2:
+            await session.send("more")
+    publishes = [
+        e async for e in session.workflow.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        and e.workflow_execution_signaled_event_attributes.signal_name
+        == "__temporal_workflow_stream_publish"
+    ]
+    assert publishes  # the first call, within FOLLOWER_GAP of the start
+    seen = []
+    async for item in session.events():
+        seen.append(item.event)
+        if isinstance(item.event, MessageAdded) and item.event.kind == "assistant" \
+                and item.event.content[0].type == "text" and item.event.content[0].text == "third":
+            break
+    deltas = [e for e in seen if isinstance(e, TextDelta)]
+    assert {d.turn for d in deltas} == {1} and "".join(d.text for d in deltas) == "first, "
+    await session.end()
+
+
 async def test_a_follower_writes_no_event_into_the_history(
     script: ScriptWriter, start_session: StartSession
 ) -> None:

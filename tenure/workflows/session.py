@@ -1797,13 +1797,17 @@ class AgentSession:
         return self._stream._on_offset()  # noqa: SLF001
 
     def _followed(self) -> bool:
-        """Whether a subscriber polls the stream now or did within FOLLOWER_GAP, or the
-        session started less than FOLLOWER_GAP ago (whoever started it is about to
-        subscribe)."""
+        """Whether a subscriber polls the stream now or did within FOLLOWER_GAP, or this is
+        the first model call of a session started less than FOLLOWER_GAP ago: whoever
+        started it is about to subscribe, and polls before that first reply ends, so the
+        calls after it see the subscriber (a session nobody subscribed to streams nothing
+        from its second call on)."""
         now = workflow.now()
-        if self._polls or now - workflow.info().start_time < FOLLOWER_GAP:
+        if self._polls:
             return True
-        return self._last_poll is not None and now - self._last_poll < FOLLOWER_GAP
+        if self._last_poll is not None:
+            return now - self._last_poll < FOLLOWER_GAP
+        return self._turn == 1 and now - workflow.info().start_time < FOLLOWER_GAP
 
     def _on_stream_publish(self, batch: PublishInput, deltas: list[inbound.Delta]) -> None:
         """Model output from model_call, appended to the stream (which drops a batch it
