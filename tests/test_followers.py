@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from conftest import ScriptWriter, StartSession, text, tool_use
+from conftest import ScriptWriter, StartSession, text, tool_use, wait_for
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -60,11 +60,9 @@ async def test_a_new_session_streams_its_first_reply_for_its_starter_and_no_more
     model = script([[text("first, "), tool_use("Glob", {"pattern": "*"})], [text("second")],
                     [text("third")]])
     session = await start_session(model, mode="interactive", prompt="look")
-    for turns in (2, 3):
-        while (await session.status()).turn < turns or (await session.status()).state.kind != "idle":
-            await asyncio.sleep(0.05)
-        if turns == 2:
-            await session.send("more")
+    await wait_for(session, lambda s: s.state.kind == "idle" and s.turn == 2)
+    await session.send("more")
+    await wait_for(session, lambda s: s.state.kind == "idle" and s.turn == 3)
     publishes = [
         e async for e in session.workflow.fetch_history_events()
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
