@@ -111,39 +111,64 @@ async def spawn(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
-async def one_more_turn(kind: Kind, rounds: int = 30) -> float:
-    handle = await kind.idle_session()
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await kind.turn(handle)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def in_turn(kinds: list[Kind], round_: int) -> list[Kind]:
+    """The kinds in the order they take round `round_`: each goes first in every other
+    round. The dev server slows down as it fills up (whichever kind ran second used to pay
+    for the sessions of the first), so the kinds interleave rather than run one after
+    the other."""
+    return kinds if round_ % 2 == 0 else kinds[::-1]
 
 
-async def cpu_per_turn(kind: Kind, conversations: int, turns: int) -> float:
-    handles = [await kind.start(f"{kind.name}-cpu-{uuid.uuid4().hex[:8]}") for _ in range(conversations)]
+async def one_more_turn(kinds: list[Kind], rounds: int = 30) -> dict[str, float]:
+    """Median ms from a message to the end of the turn it starts, on an idle session."""
+    handles = {kind.name: await kind.idle_session() for kind in kinds}
+    times: dict[str, list[float]] = {kind.name: [] for kind in kinds}
+    for round_ in range(rounds):
+        for kind in in_turn(kinds, round_):
+            started = time.perf_counter()
+            await kind.turn(handles[kind.name])
+            times[kind.name].append(time.perf_counter() - started)
+    return {name: statistics.median(taken) * 1000 for name, taken in times.items()}
+
+
+async def cpu_per_turn(kinds: list[Kind], conversations: int, turns: int) -> dict[str, float]:
+    """Worker CPU ms per turn, `conversations` at a time."""
+    handles = {kind.name: [await kind.start(f"{kind.name}-cpu-{uuid.uuid4().hex[:8]}")
+                           for _ in range(conversations)] for kind in kinds}
     await asyncio.sleep(1)
-    before = kind.cpu_seconds()
-    for _ in range(turns):
-        await asyncio.gather(*(kind.turn(h) for h in handles))
-    return (kind.cpu_seconds() - before) / (conversations * turns) * 1000
+    spent = dict.fromkeys(handles, 0.0)
+    for round_ in range(turns):
+        for kind in in_turn(kinds, round_):
+            before = kind.cpu_seconds()
+            await asyncio.gather(*(kind.turn(h) for h in handles[kind.name]))
+            spent[kind.name] += kind.cpu_seconds() - before
+    return {name: cpu / (conversations * turns) * 1000 for name, cpu in spent.items()}
 
 
-async def idle_sessions(kind: Kind, sessions: int, server: int) -> list[float]:
-    """Seconds to start `sessions` idle sessions (ten at a time), KB per session, and the
-    worker's and the server's (pid `server`) CPU ms per session started."""
+async def idle_sessions(kinds: list[Kind], sessions: int, server: int) -> dict[str, list[float]]:
+    """For each kind: KB per idle session, seconds to start `sessions` of them (ten at a
+    time, each with its first turn), and the worker's and the server's (pid `server`) CPU
+    ms per session started."""
     await asyncio.sleep(2)
-    before = kind.rss_bytes()
-    worker_cpu, server_cpu = kind.cpu_seconds(), cpu_seconds(server)
-    started = time.perf_counter()
-    for _ in range(sessions // 10):
-        await asyncio.gather(*(kind.idle_session() for _ in range(10)))
-    elapsed = time.perf_counter() - started
-    worker_cpu, server_cpu = kind.cpu_seconds() - worker_cpu, cpu_seconds(server) - server_cpu
+    memory = {kind.name: kind.rss_bytes() for kind in kinds}
+    spent = {kind.name: [0.0, 0.0, 0.0] for kind in kinds}  # seconds, worker and server CPU
+    for round_ in range(sessions // 10):
+        for kind in in_turn(kinds, round_):
+            worker_cpu, server_cpu = kind.cpu_seconds(), cpu_seconds(server)
+            started = time.perf_counter()
+            await asyncio.gather(*(kind.idle_session() for _ in range(10)))
+            taken = spent[kind.name]
+            taken[0] += time.perf_counter() - started
+            taken[1] += kind.cpu_seconds() - worker_cpu
+            taken[2] += cpu_seconds(server) - server_cpu
     await asyncio.sleep(2)
-    per_session = (kind.rss_bytes() - before) / sessions / 1024
-    return [per_session, elapsed, worker_cpu / sessions * 1000, server_cpu / sessions * 1000]
+    return {
+        kind.name: [(kind.rss_bytes() - memory[kind.name]) / sessions / 1024,
+                    spent[kind.name][0],
+                    spent[kind.name][1] / sessions * 1000,
+                    spent[kind.name][2] / sessions * 1000]
+        for kind in kinds
+    }
 
 
 async def main(sessions: int, conversations: int, turns: int) -> None:
@@ -163,12 +188,12 @@ async def main(sessions: int, conversations: int, turns: int) -> None:
         kinds = [floor_kind(client, floor_queue, workers[1]),
                  tenure_kind(client, tenure_queue, workers[0], f"scripted:{script}", str(directory))]
         rows: dict[str, list[float]] = {k.name: [] for k in kinds}
-        for kind in kinds:
-            rows[kind.name].append(await one_more_turn(kind))
-        for kind in kinds:
-            rows[kind.name].append(await cpu_per_turn(kind, conversations, turns))
-        for kind in kinds:
-            rows[kind.name] += await idle_sessions(kind, sessions, server.process.pid)
+        for name, value in (await one_more_turn(kinds)).items():
+            rows[name].append(value)
+        for name, value in (await cpu_per_turn(kinds, conversations, turns)).items():
+            rows[name].append(value)
+        for name, values in (await idle_sessions(kinds, sessions, server.process.pid)).items():
+            rows[name] += values
     finally:
         for process in workers:
             process.kill()
