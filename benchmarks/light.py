@@ -46,6 +46,8 @@ class Kind:
                  turns: Callable[[WorkflowHandle[object, object]], Awaitable[int]]) -> None:
         self.name, self.client, self.queue, self.worker = name, client, queue, worker
         self.start, self.turns = start, turns
+        self.started: list[WorkflowHandle[object, object]] = []
+        """The idle sessions started so far."""
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.worker.pid)
@@ -67,6 +69,7 @@ class Kind:
     async def idle_session(self) -> WorkflowHandle[object, object]:
         handle = await self.start(f"{self.name}-{uuid.uuid4().hex[:10]}")
         await self.turn(handle)
+        self.started.append(handle)
         return handle
 
 
@@ -119,7 +122,7 @@ def in_turn(kinds: list[Kind], round_: int) -> list[Kind]:
     return kinds if round_ % 2 == 0 else kinds[::-1]
 
 
-async def one_more_turn(kinds: list[Kind], rounds: int = 30) -> dict[str, float]:
+async def one_more_turn(kinds: list[Kind], rounds: int = 100) -> dict[str, float]:
     """Median ms from a message to the end of the turn it starts, on an idle session."""
     handles = {kind.name: await kind.idle_session() for kind in kinds}
     times: dict[str, list[float]] = {kind.name: [] for kind in kinds}

@@ -20,8 +20,18 @@ import platformdirs
 
 from tenure.models.search import SEARCH_ATTRIBUTES
 
-# Without this the dev server waits ~40-50 ms before each workflow step (see DESIGN.md).
-FAST_DYNAMIC_CONFIG = "history.transferProcessorMaxPollRPS=10000"
+FAST_DYNAMIC_CONFIG = (
+    "history.transferProcessorMaxPollRPS=10000",
+    "system.forceSearchAttributesCacheRefreshOnRead=false",
+)
+"""Server settings for speed. Without the first the dev server waits ~40-50 ms before
+each workflow step (see DESIGN.md). The second is what a production server does, and
+`start-dev` turns it on so that a search attribute created while it runs is usable at
+once: with it on, every workflow start and every search-attribute upsert read the
+search attributes' definitions and the namespace from the database again (four reads,
+counted on the server's metrics). tenure's search attributes are created with the
+server, so it needs no such refresh; one created later with `temporal operator
+search-attribute create` is usable once the server's cache expires."""
 
 
 PR_SET_PDEATHSIG = 1
@@ -166,6 +176,7 @@ def start_dev_server(
     startup_timeout: float = 30.0,
     die_with_parent: bool = False,
     dynamic_config: Sequence[str] = (),
+    metrics_port: int | None = None,
 ) -> DevServer:
     """Start the dev server with tenure's settings and wait until it accepts connections.
 
@@ -175,16 +186,18 @@ def start_dev_server(
     process that starts it (from its main thread), however that process ends.
     `dynamic_config` adds server settings (`KEY=VALUE`), e.g. a lower
     `limit.historyCount.suggestContinueAsNew` to see sessions continue as new sooner.
+    `metrics_port` serves the server's Prometheus metrics there (`/metrics`).
     """
     cmd = [
         temporal_binary(), "server", "start-dev",
         "--ip", "127.0.0.1",
         "--port", str(port),
-        "--dynamic-config-value", FAST_DYNAMIC_CONFIG,
         "--log-level", "warn",
     ]
-    for value in dynamic_config:
+    for value in (*FAST_DYNAMIC_CONFIG, *dynamic_config):
         cmd += ["--dynamic-config-value", value]
+    if metrics_port is not None:
+        cmd += ["--metrics-port", str(metrics_port)]
     if ui_port is None:
         cmd.append("--headless")
     else:
