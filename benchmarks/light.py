@@ -36,6 +36,8 @@ from tenure.models import SessionConfig
 from tenure.workers import connect
 
 TICK = 0.002
+ROUNDS = 100
+"""Turns timed in `one more turn`, after the session's first."""
 
 
 class Kind:
@@ -91,6 +93,8 @@ def tenure_kind(client: Client, queue: str, worker: asyncio.subprocess.Process, 
     async def turns(handle: WorkflowHandle[object, object]) -> int:
         status = await handle.query("status")
         assert isinstance(status, dict)
+        if status["state"]["kind"] == "error":  # nothing more would come: do not wait
+            raise RuntimeError(f"{handle.id}: {status['state'].get('message')}")
         done = status["state"]["kind"] == "idle"
         return int(status["turn"]) // 2 if done else -1
 
@@ -122,7 +126,7 @@ def in_turn(kinds: list[Kind], round_: int) -> list[Kind]:
     return kinds if round_ % 2 == 0 else kinds[::-1]
 
 
-async def one_more_turn(kinds: list[Kind], rounds: int = 100) -> dict[str, float]:
+async def one_more_turn(kinds: list[Kind], rounds: int = ROUNDS) -> dict[str, float]:
     """Median ms from a message to the end of the turn it starts, on an idle session."""
     handles = {kind.name: await kind.idle_session() for kind in kinds}
     times: dict[str, list[float]] = {kind.name: [] for kind in kinds}
@@ -178,7 +182,7 @@ async def main(sessions: int, conversations: int, turns: int) -> None:
     directory = Path(tempfile.mkdtemp())
     script = directory / "turns.json"
     glob = [{"type": "tool_use", "id": "t", "name": "Glob", "input": {"pattern": "*.txt"}}]
-    script.write_text(json.dumps([glob, "done"] * 50))
+    script.write_text(json.dumps([glob, "done"] * (ROUNDS + 1)))  # a turn: two model calls
     server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
     env = {**os.environ, "TEMPORAL_ADDRESS": server.address}
     workers = []
