@@ -28,10 +28,10 @@ FAST_DYNAMIC_CONFIG = (
 each workflow step (see DESIGN.md). The second is what a production server does, and
 `start-dev` turns it on so that a search attribute created while it runs is usable at
 once: with it on, every workflow start and every search-attribute upsert read the
-search attributes' definitions and the namespace from the database again (four reads,
-counted on the server's metrics). tenure's search attributes are created with the
-server, so it needs no such refresh; one created later with `temporal operator
-search-attribute create` is usable once the server's cache expires."""
+search attributes' definitions (and the namespace) from the database again (four reads
+each on the server's metrics). tenure's search attributes are created with the server,
+so it needs no such refresh; one created later with `temporal operator search-attribute
+create` was usable 3 s after."""
 
 
 PR_SET_PDEATHSIG = 1
