@@ -178,22 +178,32 @@ async def idle_sessions(kinds: list[Kind], sessions: int, server: int) -> dict[s
     }
 
 
-async def main(sessions: int, conversations: int, turns: int) -> None:
+async def start_kinds(client: Client, address: str, prefix: str,
+                      workers: list[asyncio.subprocess.Process]) -> list[Kind]:
+    """The floor and tenure, each on a worker subprocess of its own (added to `workers`
+    for the caller to kill) with task queues `<prefix>-floor` and `<prefix>-tenure`;
+    tenure's sessions play a Glob and an answer per turn in a temporary workspace."""
     directory = Path(tempfile.mkdtemp())
     script = directory / "turns.json"
     glob = [{"type": "tool_use", "id": "t", "name": "Glob", "input": {"pattern": "*.txt"}}]
     script.write_text(json.dumps([glob, "done"] * (ROUNDS + 1)))  # a turn: two model calls
+    env = {**os.environ, "TEMPORAL_ADDRESS": address}
+    floor_queue, tenure_queue = f"{prefix}-floor", f"{prefix}-tenure"
+    workers.append(await spawn(str(Path(__file__).with_name("floor.py")), floor_queue, env=env))
+    floor_worker = workers[-1]
+    tenure_env = {**env, "TENURE_TASK_QUEUE": tenure_queue}
+    workers.append(await spawn("-m", "tenure.workers", env=tenure_env))
+    await asyncio.sleep(3)
+    return [floor_kind(client, floor_queue, floor_worker),
+            tenure_kind(client, tenure_queue, workers[-1], f"scripted:{script}", str(directory))]
+
+
+async def main(sessions: int, conversations: int, turns: int) -> None:
     server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True)
-    env = {**os.environ, "TEMPORAL_ADDRESS": server.address}
-    workers = []
+    workers: list[asyncio.subprocess.Process] = []
     try:
         client = await connect(server.address)
-        tenure_queue, floor_queue = "light-tenure", "light-floor"
-        workers.append(await spawn("-m", "tenure.workers", env={**env, "TENURE_TASK_QUEUE": tenure_queue}))
-        workers.append(await spawn(str(Path(__file__).with_name("floor.py")), floor_queue, env=env))
-        await asyncio.sleep(3)
-        kinds = [floor_kind(client, floor_queue, workers[1]),
-                 tenure_kind(client, tenure_queue, workers[0], f"scripted:{script}", str(directory))]
+        kinds = await start_kinds(client, server.address, "light", workers)
         rows: dict[str, list[float]] = {k.name: [] for k in kinds}
         for name, value in (await one_more_turn(kinds)).items():
             rows[name].append(value)

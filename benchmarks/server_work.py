@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import re
-import tempfile
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
-from light import Kind, floor_kind, idle_sessions, spawn, tenure_kind
+from light import Kind, idle_sessions, start_kinds
 
 from tenure.devserver import free_port, start_dev_server
 from tenure.workers import connect
@@ -78,24 +74,12 @@ async def server_work(kind: Kind, sessions: int, server_pid: int, port: int) -> 
 
 
 async def main(sessions: int) -> None:
-    directory = Path(tempfile.mkdtemp())
-    script = directory / "turns.json"
-    glob = [{"type": "tool_use", "id": "t", "name": "Glob", "input": {"pattern": "*.txt"}}]
-    script.write_text(json.dumps([glob, "done"] * 50))
     port = free_port()
     server = start_dev_server(port=free_port(), ui_port=None, ephemeral=True, metrics_port=port)
-    env = {**os.environ, "TEMPORAL_ADDRESS": server.address}
-    workers = []
+    workers: list[asyncio.subprocess.Process] = []
     try:
         client = await connect(server.address)
-        tenure_env = {**env, "TENURE_TASK_QUEUE": "work-tenure"}
-        workers.append(await spawn("-m", "tenure.workers", env=tenure_env))
-        floor_script = str(Path(__file__).with_name("floor.py"))
-        workers.append(await spawn(floor_script, "work-floor", env=env))
-        await asyncio.sleep(3)
-        model = f"scripted:{script}"
-        kinds = [floor_kind(client, "work-floor", workers[1]),
-                 tenure_kind(client, "work-tenure", workers[0], model, str(directory))]
+        kinds = await start_kinds(client, server.address, "work", workers)
         for kind in kinds:  # the first sessions of a worker cost more (imports, caches)
             await idle_sessions([kind], 20, server.process.pid)
         rows = {kind.name: await server_work(kind, sessions, server.process.pid, port)
