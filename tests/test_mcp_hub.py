@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -81,6 +82,29 @@ async def test_a_sessions_own_entries_see_no_secret(monkeypatch: pytest.MonkeyPa
     finally:
         await hub.aclose()
     assert info.error and "127.0.0.1:9/none" in info.error and "never" not in info.error
+
+
+async def test_a_connection_opened_while_the_reaper_waits_stays_open() -> None:
+    """The reaper found the connection idle, then waited for its lock while a call opened
+    it again: it must not close what the call is about to use."""
+    hub = McpHub({"time": time_server()}, WorkerPolicy(), idle_seconds=60)
+    try:
+        await hub.prepare("s", {}, "/tmp")
+        [connection] = hub._sessions["s"].connections.values()  # noqa: SLF001
+        connection.last_used -= 120  # idle as the reaper saw it
+        async with connection._lock:  # noqa: SLF001 - a call opening the connection again
+            closing = asyncio.create_task(connection.close_if_idle(hub.idle_seconds))
+            await asyncio.sleep(0.05)
+            connection.last_used = time.monotonic()  # ... for a call that comes now
+        assert not await closing
+        assert connection.alive
+        result = await call(hub, "mcp__time__get_current_time", {"timezone": "UTC"})
+        assert not result.is_error, result.content
+        connection.last_used -= 120
+        assert await connection.close_if_idle(hub.idle_seconds)  # really idle now
+        assert not connection.alive
+    finally:
+        await hub.aclose()
 
 
 async def test_idle_connections_close_and_the_next_call_opens_them(tmp_path: Path) -> None:

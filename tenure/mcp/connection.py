@@ -78,10 +78,20 @@ class McpConnection:
     async def ensure_open(self) -> None:
         """Open the connection if it is not (or no longer) open, and read its tools."""
         async with self._lock:
+            self.last_used = time.monotonic()  # a call is coming: not idle (see close_if_idle)
             if self.alive:
                 return
             await self._shut()
             await self._open()
+
+    async def close_if_idle(self, idle_seconds: float) -> bool:
+        """Close the connection if it is open and no call used it for `idle_seconds`.
+        Checked under the lock: a call that opened it while this waited keeps it."""
+        async with self._lock:
+            if not self.alive or self.calls or time.monotonic() - self.last_used <= idle_seconds:
+                return False
+            await self._shut()
+            return True
 
     async def reopen(self, lost: ConnectionLost) -> None:
         """Open the connection again after `lost` (unless another call did already)."""

@@ -308,9 +308,9 @@ class McpHub:
             for session in list(self._sessions.values()):
                 for connection in session.connections.values():
                     if connection.alive and not connection.calls and \
-                            now - connection.last_used > self.idle_seconds:
-                        log.info("Closing idle MCP connection %s", connection.name)
-                        await connection.close()
+                            now - connection.last_used > self.idle_seconds and \
+                            await connection.close_if_idle(self.idle_seconds):
+                        log.info("Closed idle MCP connection %s", connection.name)
 
 
 def tool_kind(tool: types.Tool) -> ToolKind:
