@@ -69,7 +69,7 @@ async def test_events_tell_a_session_in_order(start_session: StartSession,
     items = await events
 
     assert story(items) == [
-        "session_start", "state:idle", "message:user",
+        "session_start", "message:user",
         "turn_start", "state:processing", "message:assistant", "usage",
         "tool_start", "permission_request", "state:waiting_for_permission",
         "permission_resolved", "state:executing_tool", "tool_end", "message:tool_result",

@@ -179,6 +179,12 @@ INDEX_AT_START = "index-model-with-state"
 """A session started under this code has all of LEAN_START (under this marker in its
 place) and writes its model and title in the same upsert as its first state, not in an
 upsert of their own: one history event and one visibility write fewer per run."""
+BUSY_WHILE_MESSAGES_WAIT = "busy-while-messages-wait"
+"""A session started under this code has all of INDEX_AT_START (under this marker in its
+place), and goes on to its next turn without passing through `idle` when a message
+already waits: its first turn when it was started with a prompt, and the turn after one
+during which a message came. That `idle` lasted no time, and its upsert cost a history
+event and a visibility write each time."""
 HAND_OVER_EVENTS = 8_000
 HAND_OVER_BYTES = 8 * 1024 * 1024
 """A run hands over to a new one when Temporal suggests it, or at the latest when its
@@ -297,6 +303,9 @@ class AgentSession:
         """Instructions of a compaction asked for (`compact` signal) and not done yet."""
         self._inbox: list[str] = carry.inbox if carry else []
         self._state = carry.state if carry else SessionState(kind="processing")
+        self._state_published = carry is not None
+        """Whether the stream has a StateChanged for the state (a new session's first,
+        `processing` while it prepares, has none until it is set)."""
         self._turn = carry.turn if carry else 0
         self._usage = carry.usage if carry else Usage()
         self._progress: TurnProgress | None = carry.progress if carry else None
@@ -353,7 +362,7 @@ class AgentSession:
         self._coarse_index = True
         self._check_input = self._fail_on_error = True
         self._may_hand_over = self._may_compact = True
-        self._index_at_start = False
+        self._index_at_start = self._busy_while_messages_wait = False
         """Which gated changes this run has (see run())."""
         self._parallel = False
         """The current tool batch runs its calls side by side (see _run_batch)."""
@@ -387,7 +396,8 @@ class AgentSession:
     async def run(self, config: Any = None, *extra: Any) -> SessionOutcome:
         # Asked once, before anything else, so that the markers sit at the start of the
         # history and a replay meets them where the code asks.
-        self._index_at_start = workflow.patched(INDEX_AT_START)
+        self._busy_while_messages_wait = workflow.patched(BUSY_WHILE_MESSAGES_WAIT)
+        self._index_at_start = self._busy_while_messages_wait or workflow.patched(INDEX_AT_START)
         if not self._index_at_start and not workflow.patched(LEAN_START):
             self._coarse_index = workflow.patched(COARSE_INDEX)
             self._check_input = workflow.patched(CHECK_INPUT)
@@ -446,7 +456,7 @@ class AgentSession:
         stop_reason: StopReason = "end_turn"
         while True:
             if self._progress is None:
-                if self._error is None:
+                if self._error is None and not (self._inbox and self._busy_while_messages_wait):
                     self._set_state(SessionState(kind="idle"))
                 await workflow.wait_condition(
                     lambda: bool(self._inbox)
@@ -1620,9 +1630,9 @@ class AgentSession:
         return published
 
     def _set_state(self, state: SessionState) -> None:
-        if state != self._state:
+        if state != self._state or not self._state_published:
             self._publish(StateChanged, state=state)
-        self._state = state
+        self._state, self._state_published = state, True
         details = f"{state.describe()} · turn {self._turn}"
         title = self._title
         workflow.set_current_details(f"**{title}**\n\n{details}" if title else details)
