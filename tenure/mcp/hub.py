@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -304,12 +303,9 @@ class McpHub:
         """Close connections that no call used for idle_seconds."""
         while self._sessions:
             await asyncio.sleep(min(self.idle_seconds / 4, 30.0))
-            now = time.monotonic()
             for session in list(self._sessions.values()):
                 for connection in session.connections.values():
-                    if connection.alive and not connection.calls and \
-                            now - connection.last_used > self.idle_seconds and \
-                            await connection.close_if_idle(self.idle_seconds):
+                    if await connection.close_if_idle(self.idle_seconds):
                         log.info("Closed idle MCP connection %s", connection.name)
 
 
