@@ -138,12 +138,11 @@ async def test_a_long_session_continues_as_new_and_loses_nothing(
     status = await wait_for(handle, lambda s: bool(s.pending_permissions), 60)
     request_id = status.pending_permissions[0].request_id
     continued_before = len(follower.of_type(Continued))
-    sent = 0
     for i in range(SUGGEST_AFTER_EVENTS * 4):  # a loaded server batches them: how many varies
         await handle.workflow.signal("no_such_signal", {"i": i})
-        sent += 1
         if i % 10 == 9 and len(follower.of_type(Continued)) > continued_before:
             break
+    sent = i + 1
     for _ in range(300):
         if len(follower.of_type(Continued)) > continued_before:
             break

@@ -5,24 +5,29 @@ turn to the next without passing through `idle` when a message already waits."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from conftest import ScriptWriter, StartSession, text, wait_for
+from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
 
 from tenure.models.events import StateChanged
 from tenure.workflows.session import BUSY_WHILE_MESSAGES_WAIT
 
 
-def upserts(events: list[HistoryEvent]) -> list[set[str]]:
-    return [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+def upserted(events: list[HistoryEvent]) -> list[Mapping[str, Payload]]:
+    """The search attributes of each upsert, in the order the session wrote them."""
+    return [e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
             for e in events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+
+
+def upserts(events: list[HistoryEvent]) -> list[set[str]]:
+    return [set(fields) for fields in upserted(events)]
 
 
 def indexed_states(events: list[HistoryEvent]) -> list[str]:
     """The values of TenureState, in the order the session wrote them."""
-    fields = [e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-              for e in events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
-    return [json.loads(f["TenureState"].data) for f in fields if "TenureState" in f]
+    return [json.loads(f["TenureState"].data) for f in upserted(events) if "TenureState" in f]
 
 
 def patches(events: list[HistoryEvent]) -> list[str]:
